@@ -17,7 +17,8 @@ export interface RawSql {
 }
 
 export interface OpenedDatabase {
-  factory: PrismaPGlite | PrismaPg;
+  /** Typed as PrismaPg's factory: pglite-prisma-adapter declares the same interface from an older copy of the types. */
+  factory: PrismaPg;
   raw: RawSql;
 }
 
@@ -59,7 +60,7 @@ function postgresRaw(pool: pg.Pool): RawSql {
 export function openDatabase(target: DatabaseTarget, options: { poolSize?: number } = {}): OpenedDatabase {
   if (target.kind === "pglite") {
     const db = openPGlite(target.dataDir);
-    return { factory: new PrismaPGlite(db), raw: pgliteRaw(db) };
+    return { factory: new PrismaPGlite(db) as unknown as PrismaPg, raw: pgliteRaw(db) };
   }
   const pool = new pg.Pool({ connectionString: target.url, max: options.poolSize ?? 10 });
   // An idle client that loses its server must not crash the process; the next query reports it.

@@ -1,0 +1,95 @@
+import { alarmCodes, type AlarmCode } from "../devices/protocol.ts";
+
+export type AlarmSeverity = "critical" | "major" | "minor" | "warning";
+
+/**
+ * Default handling from PROTOCOL.md's catalogue:
+ * - entrapment: open an entrapment incident and dispatch at once;
+ * - verify_entrapment: open an entrapment incident; a dispatcher reaches the passenger before dispatching;
+ * - incident: open an incident and dispatch (entrapment when passengers are in the car);
+ * - incident_if_passengers: an entrapment incident with passengers, else a fault ticket;
+ * - fault_ticket: a fault incident for the maintenance company, no rescue dispatch;
+ * - record: stored and shown only.
+ */
+export type AlarmHandling =
+  | "entrapment"
+  | "verify_entrapment"
+  | "incident"
+  | "incident_if_passengers"
+  | "fault_ticket"
+  | "record";
+
+export interface CatalogueEntry {
+  zh: string;
+  severity: AlarmSeverity;
+  handling: AlarmHandling;
+}
+
+export const alarmCatalogue: Record<AlarmCode, CatalogueEntry> = {
+  trapped: { zh: "困人", severity: "critical", handling: "entrapment" },
+  alarm_button: { zh: "轿厢紧急报警按钮", severity: "critical", handling: "verify_entrapment" },
+  stopped_outside_door_zone: { zh: "非平层停梯", severity: "major", handling: "incident_if_passengers" },
+  door_open_while_moving: { zh: "运行中开门", severity: "critical", handling: "incident" },
+  unintended_movement: { zh: "轿厢意外移动", severity: "critical", handling: "incident" },
+  overrun_top: { zh: "冲顶", severity: "critical", handling: "incident" },
+  overrun_bottom: { zh: "蹲底", severity: "critical", handling: "incident" },
+  overspeed: { zh: "超速", severity: "critical", handling: "incident" },
+  safety_circuit_open: { zh: "安全回路断路", severity: "major", handling: "fault_ticket" },
+  power_failure: { zh: "停电", severity: "major", handling: "incident_if_passengers" },
+  door_fault: { zh: "门故障", severity: "minor", handling: "fault_ticket" },
+  ebike_in_car: { zh: "电动车入梯", severity: "warning", handling: "record" },
+};
+
+export function isKnownAlarmCode(code: string): code is AlarmCode {
+  return (alarmCodes as readonly string[]).includes(code);
+}
+
+export function classifyAlarm(rawCode: string): { code: AlarmCode | "unknown"; entry: CatalogueEntry } {
+  if (isKnownAlarmCode(rawCode)) return { code: rawCode, entry: alarmCatalogue[rawCode] };
+  return { code: "unknown", entry: { zh: "未知", severity: "warning", handling: "record" } };
+}
+
+export interface IncidentDecision {
+  kind: "entrapment" | "fault";
+  autoDispatch: boolean;
+}
+
+/** What a newly raised alarm asks of the incident side, or null when it is only recorded. */
+export function incidentForAlarm(handling: AlarmHandling, passengers: boolean | undefined): IncidentDecision | null {
+  switch (handling) {
+    case "entrapment":
+      return { kind: "entrapment", autoDispatch: true };
+    case "verify_entrapment":
+      return { kind: "entrapment", autoDispatch: false };
+    case "incident":
+      return { kind: passengers ? "entrapment" : "fault", autoDispatch: true };
+    case "incident_if_passengers":
+      return passengers ? { kind: "entrapment", autoDispatch: true } : { kind: "fault", autoDispatch: false };
+    case "fault_ticket":
+      return { kind: "fault", autoDispatch: false };
+    case "record":
+      return null;
+  }
+}
+
+export interface StoredAlarmState {
+  active: boolean;
+}
+
+export type AlarmDecision =
+  | { action: "create" }
+  | { action: "repeat" }
+  | { action: "clear" }
+  | { action: "clear_after_clear" }
+  | { action: "clear_unknown" }
+  | { action: "raise_after_clear" };
+
+/**
+ * One alarm per (device, alarmId): a repeat of a raised id is a duplicate, a cleared message ends it.
+ * Every outcome is still acknowledged to the device once it is stored, so it stops repeating.
+ */
+export function decideAlarm(existing: StoredAlarmState | null, state: "raised" | "cleared"): AlarmDecision {
+  if (!existing) return state === "raised" ? { action: "create" } : { action: "clear_unknown" };
+  if (state === "raised") return existing.active ? { action: "repeat" } : { action: "raise_after_clear" };
+  return existing.active ? { action: "clear" } : { action: "clear_after_clear" };
+}

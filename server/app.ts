@@ -1,0 +1,180 @@
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import express from "express";
+import helmet from "helmet";
+import swaggerUi from "swagger-ui-express";
+import type { MqttClient } from "mqtt";
+import type { Config } from "./platform/config.ts";
+import type { Logger } from "./platform/logger.ts";
+import { connectDatabase, type Database } from "./platform/db/index.ts";
+import { startEmbeddedBroker, type EmbeddedBroker } from "./platform/broker.ts";
+import { connectPlatformClient } from "./platform/mqtt.ts";
+import { startRealtime, type Realtime } from "./platform/realtime.ts";
+import { DomainEvents } from "./platform/events.ts";
+import { ApiRouter, errorHandler } from "./platform/http.ts";
+import { DeviceRegistry } from "./devices/registry.ts";
+import { DeviceIngest } from "./devices/ingest.ts";
+import { DispatchService } from "./dispatch/service.ts";
+import { loadIncidentView } from "./incidents/presenter.ts";
+import { registerIncidentRoutes } from "./incidents/routes.ts";
+import { registerMapRoutes } from "./map/routes.ts";
+import { registerHealthRoutes } from "./health/routes.ts";
+import { ensureDemoData } from "./seed/load.ts";
+
+export const VERSION = "0.1.0";
+
+export class PortInUseError extends Error {}
+
+export interface Platform {
+  config: Config;
+  db: Database;
+  events: DomainEvents;
+  registry: DeviceRegistry;
+  ingest: DeviceIngest;
+  dispatch: DispatchService;
+  broker: EmbeddedBroker | null;
+  mqtt: MqttClient;
+  realtime: Realtime;
+  /** The HTTP address actually bound (PORT=0 picks a free one). */
+  httpPort: number;
+  /** The MQTT URL devices use. */
+  mqttUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts every part in dependency order: database (migrated, demo data when empty), in-memory state,
+ * broker and ingest, HTTP + Socket.io. If a part fails, the parts already started are stopped again.
+ */
+export async function startPlatform(config: Config, log: Logger, options: { clock?: () => Date } = {}): Promise<Platform> {
+  const clock = options.clock ?? (() => new Date());
+  const startedAt = Date.now();
+  const stack: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stack.reverse()) await stop().catch((error) => log.warn({ err: error }, "stop step failed"));
+    stack.length = 0;
+  };
+  try {
+    const db = await connectDatabase(config.database);
+    stack.push(() => db.close());
+    if (db.migrationsApplied.length) log.info({ migrations: db.migrationsApplied }, "database migrated");
+    if (config.demo.load) {
+      const summary = await ensureDemoData(db.prisma, { elevators: config.demo.elevators });
+      if (summary.loaded) log.info(summary, "Tianjin demo data loaded");
+    }
+
+    const events = new DomainEvents();
+    events.reportErrorsTo((name, error) => log.error({ err: error, event: name }, "domain event handler failed"));
+    const registry = new DeviceRegistry(db.prisma);
+    const dispatch = new DispatchService(db.prisma, events, log.child({ part: "dispatch" }), {
+      offerTimeoutS: config.offerTimeoutS,
+      clock,
+    });
+    await Promise.all([registry.load(), dispatch.load()]);
+
+    let broker: EmbeddedBroker | null = null;
+    let mqtt: MqttClient;
+    const clientId = `platform-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    if (config.mqtt.kind === "embedded") {
+      broker = await startEmbeddedBroker({ port: config.mqtt.port, devices: registry, log: log.child({ part: "broker" }) });
+      stack.push(() => broker!.close());
+      mqtt = await connectPlatformClient(`mqtt://127.0.0.1:${broker.port}`, { clientId, ...broker.platformCredentials });
+    } else {
+      mqtt = await connectPlatformClient(config.mqtt.url, {
+        clientId,
+        username: config.mqtt.username,
+        password: config.mqtt.password,
+      });
+    }
+    stack.push(() => mqtt.endAsync(true));
+    const ingest = new DeviceIngest({
+      prisma: db.prisma,
+      registry,
+      events,
+      log: log.child({ part: "ingest" }),
+      statusFlushMs: config.statusFlushMs,
+    });
+    await ingest.attach(mqtt, { shared: config.mqtt.kind === "external" });
+    stack.push(() => ingest.stop());
+
+    const app = express();
+    const server = http.createServer(app);
+    const realtime = await startRealtime(server, { redisUrl: config.redisUrl, log });
+    stack.push(() => realtime.close());
+
+    const api = new ApiRouter();
+    registerIncidentRoutes(api, db.prisma);
+    registerMapRoutes(api, { prisma: db.prisma, config, dispatch });
+    registerHealthRoutes(api, app, {
+      db,
+      config,
+      mqtt: () => mqtt,
+      realtime: () => realtime,
+      ingest,
+      startedAt,
+      version: VERSION,
+    });
+    const openApi = api.openApiDocument({ title: "96333 电梯应急处置平台 API", version: VERSION });
+
+    app.disable("x-powered-by");
+    app.use(
+      helmet({
+        contentSecurityPolicy: {
+          directives: {
+            // Map tiles come from the chosen provider's servers.
+            "img-src": ["'self'", "data:", "blob:", "https:"],
+            "connect-src": ["'self'", "ws:", "wss:"],
+          },
+        },
+      }),
+    );
+    app.use(express.json({ limit: "100kb" }));
+    app.get("/api/openapi.json", (_req, res) => void res.json(openApi));
+    app.use("/api/docs", swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: "96333 API" }));
+    app.use(api.router);
+    app.use("/api", (_req, res) => void res.status(404).json({ error: { id: "not_found", message: "no such API route" } }));
+    const clientDir = path.resolve(config.clientDir);
+    if (fs.existsSync(path.join(clientDir, "index.html"))) {
+      app.use(express.static(clientDir, { index: "index.html", maxAge: "1h" }));
+      app.get(/^\/(?!api\/|socket\.io\/|metrics$).*/, (_req, res) => res.sendFile(path.join(clientDir, "index.html")));
+    } else {
+      log.warn({ clientDir }, "client not built: run `npm run build:client`; serving the API only");
+    }
+    app.use(errorHandler(log));
+
+    events.on("incident.opened", async ({ incidentId, autoDispatch }) => {
+      const view = await loadIncidentView(db.prisma, incidentId);
+      if (view) realtime.io.emit("incident:created", view);
+      if (autoDispatch) await dispatch.autoDispatch(incidentId);
+    });
+    events.on("incident.changed", async ({ incidentId }) => {
+      const view = await loadIncidentView(db.prisma, incidentId);
+      if (view) realtime.io.emit("incident:updated", view);
+    });
+    events.on("team.changed", ({ teamId }) => {
+      const team = dispatch.team(teamId);
+      if (team) realtime.io.emit("team:updated", team);
+    });
+
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (error: NodeJS.ErrnoException) =>
+        reject(error.code === "EADDRINUSE" ? new PortInUseError(`HTTP port ${config.port} is already in use (set PORT)`) : error),
+      );
+      server.listen(config.port, config.host, () => resolve());
+    });
+    stack.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const httpPort = (server.address() as { port: number }).port;
+    const mqttUrl = broker ? `mqtt://127.0.0.1:${broker.port}` : config.mqtt.url;
+    return { config, db, events, registry, ingest, dispatch, broker, mqtt, realtime, httpPort, mqttUrl, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,74 @@
+import type { IncidentView } from "../contracts/index.ts";
+import type { DbClient } from "../platform/db/types.ts";
+import { openStatuses } from "./lifecycle.ts";
+
+const incidentInclude = {
+  elevator: { include: { site: true } },
+  district: true,
+  offers: { include: { team: true }, orderBy: { offeredAt: "asc" } },
+  alarms: { select: { code: true }, orderBy: { receivedAt: "asc" } },
+} as const;
+
+type Loaded = NonNullable<Awaited<ReturnType<typeof loadOne>>>;
+
+function loadOne(db: DbClient, id: number) {
+  return db.incident.findUnique({ where: { id }, include: incidentInclude });
+}
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+
+export function presentIncident(incident: Loaded): IncidentView {
+  const { elevator, district } = incident;
+  return {
+    id: incident.id,
+    code: incident.code,
+    kind: incident.kind,
+    status: incident.status,
+    source: incident.source,
+    reportedAt: incident.reportedAt.toISOString(),
+    arrivalDeadlineAt: incident.arrivalDeadlineAt.toISOString(),
+    dispatchedAt: iso(incident.dispatchedAt),
+    onSceneAt: iso(incident.onSceneAt),
+    releasedAt: iso(incident.releasedAt),
+    closedAt: iso(incident.closedAt),
+    deviceOffline: incident.deviceOffline,
+    alarmCodes: [...new Set(incident.alarms.map((alarm) => alarm.code))],
+    elevator: {
+      id: elevator.id,
+      rescueCode: elevator.rescueCode,
+      unitNo: elevator.unitNo,
+      siteName: elevator.site.name,
+      address: elevator.site.address,
+      lat: elevator.site.lat,
+      lng: elevator.site.lng,
+    },
+    district: { id: district.id, name: district.name },
+    offers: incident.offers.map((offer) => ({
+      id: offer.id,
+      teamId: offer.teamId,
+      teamName: offer.team.name,
+      tier: offer.tier,
+      status: offer.status,
+      backup: offer.backup,
+      estimatedArrivalS: offer.estimatedArrivalS,
+      distanceM: offer.distanceM,
+      offeredAt: offer.offeredAt.toISOString(),
+      expiresAt: offer.expiresAt.toISOString(),
+    })),
+  };
+}
+
+export async function loadIncidentView(db: DbClient, id: number): Promise<IncidentView | null> {
+  const incident = await loadOne(db, id);
+  return incident ? presentIncident(incident) : null;
+}
+
+export async function listIncidentViews(db: DbClient, filter: { open: boolean; limit: number }): Promise<IncidentView[]> {
+  const rows = await db.incident.findMany({
+    where: filter.open ? { status: { in: [...openStatuses] } } : {},
+    include: incidentInclude,
+    orderBy: { reportedAt: "desc" },
+    take: filter.limit,
+  });
+  return rows.map(presentIncident);
+}

@@ -1,0 +1,142 @@
+import type { Prisma } from "../platform/db/generated/client.ts";
+import type { DbClient } from "../platform/db/types.ts";
+import { checkTransition, milestoneColumn, openStatuses, type IncidentStatus } from "./lifecycle.ts";
+
+export interface Actor {
+  type: "user" | "device" | "team" | "system";
+  id: string | null;
+}
+
+export interface OpenIncidentInput {
+  elevatorId: number;
+  kind: "entrapment" | "fault" | "other";
+  source: "call" | "alarm" | "manual";
+  reportedAt: Date;
+  actor: Actor;
+  reason?: string;
+  data?: Prisma.InputJsonValue;
+}
+
+export class InvalidTransitionError extends Error {
+  constructor(
+    readonly from: IncidentStatus,
+    readonly to: IncidentStatus,
+    readonly allowed: IncidentStatus[],
+  ) {
+    super(`an incident in status ${from} cannot become ${to}; allowed next: ${allowed.join(", ") || "none"}`);
+  }
+}
+
+function incidentCode(id: number, at: Date): string {
+  // Asia/Shanghai calendar day, as dispatchers read it.
+  const local = new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10).replaceAll("-", "");
+  return `TJ${local}-${String(id).padStart(6, "0")}`;
+}
+
+/**
+ * Opens an incident for an elevator, or returns the one already open (one incident per elevator event).
+ * Must run inside a transaction: the advisory lock on the elevator serialises concurrent reports of the
+ * same elevator across processes until commit.
+ */
+export async function openOrAttachIncident(
+  tx: Prisma.TransactionClient,
+  input: OpenIncidentInput,
+): Promise<{ incidentId: number; created: boolean }> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(96333, ${input.elevatorId})`;
+  const open = await tx.incident.findFirst({
+    where: { elevatorId: input.elevatorId, status: { in: [...openStatuses] } },
+    orderBy: { reportedAt: "desc" },
+    select: { id: true },
+  });
+  if (open) return { incidentId: open.id, created: false };
+
+  const elevator = await tx.elevator.findUniqueOrThrow({
+    where: { id: input.elevatorId },
+    select: { site: { select: { district: { select: { id: true, arrivalLimitMinutes: true } } } } },
+  });
+  const district = elevator.site.district;
+  const [{ id }] = (await tx.$queryRaw`SELECT nextval(pg_get_serial_sequence('incidents', 'id'))::int AS id`) as [
+    { id: number },
+  ];
+  await tx.incident.create({
+    data: {
+      id,
+      code: incidentCode(id, input.reportedAt),
+      kind: input.kind,
+      source: input.source,
+      elevatorId: input.elevatorId,
+      districtId: district.id,
+      reportedAt: input.reportedAt,
+      arrivalDeadlineAt: new Date(input.reportedAt.getTime() + district.arrivalLimitMinutes * 60_000),
+    },
+  });
+  await appendEvent(tx, id, {
+    type: "reported",
+    toStatus: "reported",
+    actor: input.actor,
+    at: input.reportedAt,
+    reason: input.reason,
+    data: input.data,
+  });
+  return { incidentId: id, created: true };
+}
+
+export interface EventInput {
+  type: string;
+  actor: Actor;
+  at: Date;
+  fromStatus?: IncidentStatus;
+  toStatus?: IncidentStatus;
+  reason?: string;
+  lat?: number;
+  lng?: number;
+  data?: Prisma.InputJsonValue;
+}
+
+export async function appendEvent(db: DbClient, incidentId: number, event: EventInput): Promise<void> {
+  await db.incidentEvent.create({
+    data: {
+      incidentId,
+      type: event.type,
+      fromStatus: event.fromStatus,
+      toStatus: event.toStatus,
+      actorType: event.actor.type,
+      actorId: event.actor.id,
+      at: event.at,
+      reason: event.reason,
+      lat: event.lat,
+      lng: event.lng,
+      data: event.data,
+    },
+  });
+}
+
+/**
+ * Moves an incident to a new status inside a transaction: checks the state machine, sets the milestone
+ * time the first time, bumps the version and appends the transition to the timeline.
+ */
+export async function transitionIncident(
+  tx: Prisma.TransactionClient,
+  incidentId: number,
+  to: IncidentStatus,
+  event: Omit<EventInput, "type" | "fromStatus" | "toStatus">,
+): Promise<void> {
+  const rows = (await tx.$queryRaw`
+    SELECT status::text AS status, kind::text AS kind FROM incidents WHERE id = ${incidentId} FOR UPDATE`) as {
+    status: IncidentStatus;
+    kind: "entrapment" | "fault" | "other";
+  }[];
+  const current = rows[0];
+  if (!current) throw new Error(`incident ${incidentId} does not exist`);
+  const check = checkTransition(current.status, to, current.kind);
+  if (!check.ok) throw new InvalidTransitionError(check.from, check.to, check.allowed);
+  const column = milestoneColumn[to as keyof typeof milestoneColumn] as string | undefined;
+  const incident = await tx.incident.findUniqueOrThrow({ where: { id: incidentId } });
+  const milestone =
+    column && (incident as unknown as Record<string, Date | null>)[column] === null ? { [column]: event.at } : {};
+  await tx.incident.update({
+    where: { id: incidentId },
+    data: { status: to, version: { increment: 1 }, ...milestone },
+  });
+  await appendEvent(tx, incidentId, { ...event, type: "transition", fromStatus: current.status, toStatus: to });
+}

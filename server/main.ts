@@ -1,0 +1,72 @@
+/**
+ * `npm start`: the whole platform in one process on embedded defaults (PGlite, in-process broker, Tianjin
+ * demo data, a simulated fleet), or on real servers when DATABASE_URL / MQTT_URL / REDIS_URL are set.
+ */
+import { loadConfig } from "./platform/config.ts";
+import { createLogger } from "./platform/logger.ts";
+import { startPlatform, type Platform } from "./app.ts";
+import { runFleet, type FleetHandle } from "../devices/fleet.ts";
+import { DEMO_PASSWORD } from "./seed/tianjin.ts";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    console.error(`启动失败 / cannot start: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  const log = createLogger(config.logLevel);
+  let platform: Platform;
+  try {
+    platform = await startPlatform(config, log);
+  } catch (error) {
+    // One clear sentence; the stack only at debug level.
+    log.debug({ err: error }, "start failed");
+    console.error(`启动失败 / cannot start: ${(error as Error).message}`);
+    process.exit(1);
+  }
+
+  let fleet: FleetHandle | null = null;
+  if (config.demo.load && config.demo.simulatorDevices > 0 && platform.registry.size() > 0) {
+    fleet = runFleet({
+      brokerUrl: platform.mqttUrl,
+      count: Math.min(config.demo.simulatorDevices, platform.registry.size()),
+      scenario: "normal",
+      demoKey: config.demo.deviceKey,
+      log: log.child({ part: "simulator" }),
+    });
+  }
+
+  const url = `http://localhost:${platform.httpPort}`;
+  console.log(
+    [
+      "",
+      `96333 电梯应急处置平台 is running: ${url}`,
+      `  API docs   ${url}/api/docs     health ${url}/api/health`,
+      `  MQTT       ${platform.mqttUrl} (${config.mqtt.kind})`,
+      `  database   ${config.database.kind === "postgres" ? "PostgreSQL" : `PGlite ${config.database.dataDir ?? "(memory)"}`}`,
+      fleet ? `  simulator  ${fleet.devices.length} demo devices (normal day); try: npm run sim -- --url ${platform.mqttUrl} --devices 1 --scenario entrapment` : "",
+      config.demo.load
+        ? `  demo accounts (password ${DEMO_PASSWORD}): dispatcher, supervisor, admin, company1, rescuer1`
+        : "",
+      "",
+    ]
+      .filter((line) => line !== "")
+      .join("\n"),
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    await fleet?.stop().catch(() => {});
+    await platform.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+void main();

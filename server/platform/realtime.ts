@@ -1,0 +1,47 @@
+import type http from "node:http";
+import { Server } from "socket.io";
+import { createAdapter } from "@socket.io/redis-streams-adapter";
+import { Redis } from "ioredis";
+import type { ClientToServerEvents, ServerToClientEvents } from "../contracts/index.ts";
+import type { Logger } from "./logger.ts";
+
+export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
+
+export class RedisUnavailableError extends Error {}
+
+export interface Realtime {
+  io: RealtimeServer;
+  adapter: "memory" | "redis";
+  close(): Promise<void>;
+}
+
+/**
+ * Socket.io with connection-state recovery (a short disconnect replays what was missed); with REDIS_URL
+ * the Redis streams adapter lets several server processes broadcast to each other's clients.
+ */
+export async function startRealtime(server: http.Server, options: { redisUrl: string | null; log: Logger }): Promise<Realtime> {
+  let redis: Redis | null = null;
+  if (options.redisUrl) {
+    redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3, connectTimeout: 3000 });
+    redis.on("error", (error) => options.log.warn({ err: error.message }, "redis connection problem"));
+    try {
+      await redis.connect();
+      await redis.ping();
+    } catch (error) {
+      redis.disconnect();
+      throw new RedisUnavailableError(`cannot reach Redis at ${new URL(options.redisUrl).host}: ${(error as Error).message}`);
+    }
+  }
+  const io: RealtimeServer = new Server(server, {
+    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: true },
+    ...(redis ? { adapter: createAdapter(redis) } : {}),
+  });
+  return {
+    io,
+    adapter: redis ? "redis" : "memory",
+    async close() {
+      await io.close();
+      redis?.disconnect();
+    },
+  };
+}
