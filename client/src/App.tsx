@@ -1,0 +1,132 @@
+import { useCallback, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { IncidentQueue } from "./incidents/IncidentQueue.tsx";
+import { languages, type Language } from "./i18n/index.ts";
+import { MapView, type FlyRequest } from "./map/MapView.tsx";
+import { connectRealtime, dismissError, loadStatic, retryFailed, useConsole, type ErrorKey } from "./realtime.ts";
+import { formatDateTime, useNow } from "./time.ts";
+
+export function App() {
+  const { t } = useTranslation();
+  const connection = useConsole((s) => s.connection);
+  const config = useConsole((s) => s.config);
+  const districts = useConsole((s) => s.districts);
+  const elevators = useConsole((s) => s.elevators);
+  const teams = useConsole((s) => s.teams);
+  const incidents = useConsole((s) => s.incidents);
+  const errors = useConsole((s) => s.errors);
+  const [selectedId, setSelectedId] = useState<number | null>(null);
+  const [flyTo, setFlyTo] = useState<FlyRequest | null>(null);
+
+  useEffect(() => {
+    loadStatic();
+    return connectRealtime();
+  }, []);
+
+  const selectFromQueue = useCallback((id: number) => {
+    setSelectedId(id);
+    setFlyTo((prev) => ({ id, nonce: (prev?.nonce ?? 0) + 1 }));
+  }, []);
+
+  return (
+    <div className="app">
+      <header className="header">
+        <div className="header__brand">
+          <span className="header__logo" aria-hidden="true">
+            96333
+          </span>
+          <h1>{t("app.title")}</h1>
+        </div>
+        <div className="header__stats">
+          <span className="header__stat-label">{t("app.openCount")}</span>
+          <span className="header__stat-value" data-testid="open-count">
+            {incidents.size}
+          </span>
+        </div>
+        <div className="header__right">
+          <HeaderClock />
+          <span className={`conn conn--${connection}`} data-testid="connection-status" data-state={connection}>
+            <span className="conn__dot" aria-hidden="true" />
+            {t(`connection.${connection}`)}
+          </span>
+          <LanguageSwitch />
+        </div>
+      </header>
+
+      <ErrorBanner errors={errors} />
+
+      <main className="main">
+        <IncidentQueue incidents={incidents} selectedId={selectedId} onSelect={selectFromQueue} />
+        {config ? (
+          <MapView
+            config={config}
+            districts={districts}
+            elevators={elevators}
+            teams={teams}
+            incidents={incidents}
+            selectedId={selectedId}
+            flyTo={flyTo}
+            onSelectIncident={setSelectedId}
+          />
+        ) : (
+          <div className="map map--loading" />
+        )}
+      </main>
+    </div>
+  );
+}
+
+function HeaderClock() {
+  const { t, i18n } = useTranslation();
+  const now = useNow();
+  return (
+    <span className="header__clock" title={t("app.beijingTime")}>
+      {formatDateTime(now, i18n.language)}
+    </span>
+  );
+}
+
+function LanguageSwitch() {
+  const { t, i18n } = useTranslation();
+  const labels: Record<Language, string> = { "zh-CN": "中文", en: "EN" };
+  return (
+    <div className="lang" role="group" aria-label={t("app.language")} data-testid="language-switch">
+      {languages.map((lng) => (
+        <button
+          key={lng}
+          type="button"
+          className={i18n.language === lng ? "lang__btn lang__btn--active" : "lang__btn"}
+          aria-pressed={i18n.language === lng}
+          lang={lng}
+          onClick={() => void i18n.changeLanguage(lng)}
+        >
+          {labels[lng]}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+function ErrorBanner({ errors }: { errors: Partial<Record<ErrorKey, string>> }) {
+  const { t } = useTranslation();
+  const entries = Object.entries(errors) as [ErrorKey, string][];
+  if (entries.length === 0) return null;
+  return (
+    <div className="banner" role="alert" data-testid="error-banner">
+      <strong>{t("errors.title")}</strong>
+      <ul>
+        {entries.map(([key, message]) => (
+          <li key={key}>
+            {t(`errors.${key}`)}: <span className="mono">{message}</span>
+            <button type="button" className="banner__dismiss" onClick={() => dismissError(key)} aria-label={t("errors.dismiss")}>
+              ×
+            </button>
+          </li>
+        ))}
+      </ul>
+      <button type="button" className="banner__retry" onClick={retryFailed}>
+        {t("errors.retry")}
+      </button>
+    </div>
+  );
+}
