@@ -60,7 +60,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     stack.push(() => db.close());
     if (db.migrationsApplied.length) log.info({ migrations: db.migrationsApplied }, "database migrated");
     if (config.demo.load) {
-      const summary = await ensureDemoData(db.prisma, { elevators: config.demo.elevators });
+      const summary = await ensureDemoData(db.prisma, { elevators: config.demo.elevators, raw: db.raw });
       if (summary.loaded) log.info(summary, "Tianjin demo data loaded");
     }
 
@@ -95,7 +95,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
       log: log.child({ part: "ingest" }),
       statusFlushMs: config.statusFlushMs,
     });
-    await ingest.attach(mqtt, { shared: config.mqtt.kind === "external" });
+    await ingest.attach(mqtt, { shareGroup: config.mqtt.kind === "external" ? config.mqtt.shareGroup : null });
     stack.push(() => ingest.stop());
 
     const app = express();

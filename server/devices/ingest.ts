@@ -65,9 +65,9 @@ export class DeviceIngest {
     },
   ) {}
 
-  async attach(client: MqttClient, options: { shared: boolean }): Promise<void> {
+  async attach(client: MqttClient, options: { shareGroup: string | null }): Promise<void> {
     // With an external broker several server processes share the work: each alarm/status goes to one.
-    const shared = (topic: string) => (options.shared ? `$share/lift96333/${topic}` : topic);
+    const shared = (topic: string) => (options.shareGroup ? `$share/${options.shareGroup}/${topic}` : topic);
     await client.subscribeAsync(
       {
         [shared(`${PROTOCOL_PREFIX}/+/status`)]: { qos: 0 },
@@ -171,8 +171,13 @@ export class DeviceIngest {
 
   private async storeAndAck(client: MqttClient, deviceId: string, elevatorId: number | null, alarm: AlarmPayload, receivedAt: Date) {
     let outcome;
+    const started = performance.now();
     try {
       outcome = await recordAlarm(this.deps.prisma, { deviceId, elevatorId, payload: alarm, receivedAt });
+      this.deps.log.debug(
+        { deviceId, alarmId: alarm.alarmId, receivedAt, storeMs: Math.round(performance.now() - started) },
+        "alarm stored",
+      );
     } catch (error) {
       // Not acknowledged: the device repeats the alarm until it is stored.
       this.bump("alarm_store_failed");

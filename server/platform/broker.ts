@@ -62,6 +62,8 @@ export async function startEmbeddedBroker(options: {
     authorizePublish(client, packet, callback) {
       if (isPlatform(client)) return callback(null);
       if (!client || !packet.topic.startsWith(`${PROTOCOL_PREFIX}/${client.id}/`) || packet.topic === topics.cmd(client.id)) {
+        // Aedes then closes the connection: a device writing into foreign topics is misbehaving.
+        log.warn({ deviceId: client?.id, topic: packet.topic }, "mqtt publish refused");
         return callback(new Error(`device ${client?.id} may not publish to ${packet.topic}`));
       }
       callback(null);
@@ -69,7 +71,8 @@ export async function startEmbeddedBroker(options: {
     authorizeSubscribe(client, subscription, callback) {
       if (isPlatform(client)) return callback(null, subscription);
       if (subscription.topic !== topics.cmd(client.id)) {
-        return callback(new Error(`device ${client.id} may not subscribe to ${subscription.topic}`));
+        log.warn({ deviceId: client.id, topic: subscription.topic }, "mqtt subscription refused");
+        return callback(null, null); // SUBACK 0x80: refused, the connection stays up
       }
       callback(null, subscription);
     },

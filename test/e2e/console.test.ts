@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { startTestPlatform, type TestPlatform } from "../support/platform.ts";
+import { connectDemoDevice } from "../support/clients.ts";
+import { browserSkipReason, launchChromium, screenshotPath } from "../support/browser.ts";
+
+const skip = browserSkipReason();
+
+/** The dispatcher console in real Chromium: a device's trapped alarm appears without a reload. */
+describe.skipIf(skip)("dispatcher console in Chromium", () => {
+  let platform: TestPlatform;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    platform = await startTestPlatform();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    // No tile server is reachable in tests; fail fast instead of waiting on the network.
+    await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => route.abort());
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.close();
+  });
+
+  it("shows Tianjin in Chinese with districts, teams and a live connection", async () => {
+    await page.goto(platform.baseUrl);
+    await expect.poll(() => page.getAttribute('[data-testid="connection-status"]', "data-state")).toBe("connected");
+    expect(await page.getAttribute("html", "lang")).toBe("zh-CN");
+    await expect.poll(() => page.locator("text=和平区").count()).toBeGreaterThan(0);
+    await page.screenshot({ path: screenshotPath("console-idle") });
+    await expect.poll(() => page.locator(".leaflet-overlay-pane canvas").count()).toBeGreaterThan(0);
+  });
+
+  it("shows a device's trapped alarm in the queue within a second, without a reload", async () => {
+    const device = await connectDemoDevice(platform.mqttUrl, 11);
+    try {
+      const navigations: string[] = [];
+      page.on("framenavigated", (frame) => navigations.push(frame.url()));
+      const published = Date.now();
+      const alarmId = device.raiseAlarm("trapped", { floor: 5, passengers: true, inDoorZone: false });
+      const item = page.locator('[data-testid="incident-item"]').first();
+      await item.waitFor({ state: "visible", timeout: 5000 });
+      const seenAfterMs = Date.now() - published;
+      console.log(`incident visible ${seenAfterMs} ms after the device published`);
+      await device.waitForAck(alarmId);
+      const incident = await platform.db.prisma.incident.findFirstOrThrow({ orderBy: { id: "desc" } });
+      expect(await item.getAttribute("data-incident-code")).toBe(incident.code);
+      await expect.poll(() => item.textContent()).toContain("困人");
+      await expect.poll(() => item.getAttribute("data-status")).toBe("dispatched");
+      expect(navigations).toEqual([]);
+      expect(seenAfterMs).toBeLessThan(1000);
+      await page.screenshot({ path: screenshotPath("console-incident") });
+    } finally {
+      await device.close();
+    }
+  });
+});

@@ -1,0 +1,52 @@
+import { loadConfig } from "../../server/platform/config.ts";
+import { createLogger } from "../../server/platform/logger.ts";
+import { startPlatform, type Platform } from "../../server/app.ts";
+import { createTestDatabase, type TestDatabase } from "./database.ts";
+
+export interface TestPlatform extends Platform {
+  baseUrl: string;
+  database: TestDatabase;
+  close(): Promise<void>;
+}
+
+/**
+ * The real server on free ports against a fresh database, the embedded broker (or TEST_MQTT_URL's
+ * broker) and Redis when TEST_REDIS_URL is set.
+ */
+export async function startTestPlatform(
+  env: Record<string, string> = {},
+  options: { embeddedBroker?: boolean } = {},
+): Promise<TestPlatform> {
+  const database = await createTestDatabase();
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    MQTT_PORT: "0",
+    DATABASE_URL: database.url,
+    DEMO_DATA: "0",
+    SIMULATOR_DEVICES: "0",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    MAP_TILES: "none",
+    STATUS_FLUSH_MS: "200",
+    ...(process.env.TEST_MQTT_URL && !options.embeddedBroker ? { MQTT_URL: process.env.TEST_MQTT_URL } : {}),
+    ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
+    ...env,
+  });
+  const log = createLogger(config.logLevel);
+  let platform: Platform;
+  try {
+    platform = await startPlatform(config, log);
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+  return {
+    ...platform,
+    baseUrl: `http://127.0.0.1:${platform.httpPort}`,
+    database,
+    async close() {
+      await platform.stop();
+      await database.drop();
+    },
+  };
+}
