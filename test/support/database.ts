@@ -50,7 +50,13 @@ export async function prepareTemplates(): Promise<{
     fs.rmSync(building, { recursive: true, force: true });
     await seedTemplate(`pglite:${building}`);
     fs.writeFileSync(path.join(building, "READY"), key);
-    fs.renameSync(building, pgliteTemplateDir);
+    try {
+      fs.renameSync(building, pgliteTemplateDir);
+    } catch (error) {
+      // Another run built the same template meanwhile: keep theirs.
+      fs.rmSync(building, { recursive: true, force: true });
+      if (!fs.existsSync(path.join(pgliteTemplateDir, "READY"))) throw error;
+    }
   }
 
   let postgresTemplate: string | null = null;
@@ -62,11 +68,16 @@ export async function prepareTemplates(): Promise<{
     try {
       const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [postgresTemplate]);
       if (exists.rowCount === 0) {
-        const building = `${postgresTemplate}_building`;
+        const building = `${postgresTemplate}_b${process.pid}`;
         await admin.query(`DROP DATABASE IF EXISTS "${building}"`);
         await admin.query(`CREATE DATABASE "${building}"`);
         await seedTemplate(adminUrl(serverUrl, building));
-        await admin.query(`ALTER DATABASE "${building}" RENAME TO "${postgresTemplate}"`);
+        try {
+          await admin.query(`ALTER DATABASE "${building}" RENAME TO "${postgresTemplate}"`);
+        } catch (error) {
+          await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
+          if ((error as { code?: string }).code !== "42P04") throw error; // duplicate_database: another run won
+        }
       }
     } finally {
       await admin.end();
