@@ -46,7 +46,7 @@ async function main(): Promise<void> {
       `  API docs   ${url}/api/docs     health ${url}/api/health`,
       `  MQTT       ${platform.mqttUrl} (${config.mqtt.kind})`,
       `  database   ${config.database.kind === "postgres" ? "PostgreSQL" : `PGlite ${config.database.dataDir ?? "(memory)"}`}`,
-      fleet ? `  simulator  ${fleet.devices.length} demo devices (normal day); try: npm run sim -- --url ${platform.mqttUrl} --devices 1 --scenario entrapment` : "",
+      fleet ? `  simulator  ${fleet.devices.length} demo devices (normal day); try: npm run sim -- --url ${platform.mqttUrl} --devices 1 --first 2000 --scenario entrapment` : "",
       config.demo.load
         ? `  demo accounts (password ${DEMO_PASSWORD}): dispatcher, supervisor, admin, company1, rescuer1`
         : "",
