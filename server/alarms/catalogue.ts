@@ -93,3 +93,34 @@ export function decideAlarm(existing: StoredAlarmState | null, state: "raised" |
   if (state === "raised") return existing.active ? { action: "repeat" } : { action: "raise_after_clear" };
   return existing.active ? { action: "clear" } : { action: "clear_after_clear" };
 }
+
+export interface FlapPolicy {
+  /** Raise/clear cycles of the same (device, code) within windowMs that make an alarm flapping. */
+  cycles: number;
+  windowMs: number;
+}
+
+export const defaultFlapPolicy: FlapPolicy = { cycles: 3, windowMs: 5 * 60_000 };
+
+/**
+ * A new alarmId for a (device, code) that keeps being raised and cleared is one flapping alarm, not a
+ * new alarm (and not a new incident) each time: a sensor on the edge of its threshold says one thing.
+ * - `new`: store a row of its own;
+ * - `start_flapping`: this raise completes `cycles` within the window; fold it into the latest row and mark it;
+ * - `fold`: the latest row already flaps and was raised within the window; fold into it.
+ */
+export function decideFlap(
+  input: {
+    latest: { flapping: boolean; lastRaisedAt: Date | null; receivedAt: Date } | null;
+    clearedInWindow: number;
+    now: Date;
+  },
+  policy: FlapPolicy,
+): "new" | "start_flapping" | "fold" {
+  const { latest, now } = input;
+  if (!latest) return "new";
+  const since = now.getTime() - policy.windowMs;
+  if (latest.flapping && (latest.lastRaisedAt ?? latest.receivedAt).getTime() >= since) return "fold";
+  if (policy.cycles >= 2 && input.clearedInWindow >= policy.cycles - 1) return "start_flapping";
+  return "new";
+}

@@ -1,10 +1,18 @@
 import { Prisma, type PrismaClient } from "../platform/db/generated/client.ts";
 import type { AlarmPayload } from "../devices/protocol.ts";
 import { appendEvent, openOrAttachIncident } from "../incidents/service.ts";
-import { classifyAlarm, decideAlarm, incidentForAlarm, type AlarmDecision } from "./catalogue.ts";
+import {
+  classifyAlarm,
+  decideAlarm,
+  decideFlap,
+  defaultFlapPolicy,
+  incidentForAlarm,
+  type AlarmDecision,
+  type FlapPolicy,
+} from "./catalogue.ts";
 
 export interface AlarmOutcome {
-  decision: AlarmDecision["action"];
+  decision: AlarmDecision["action"] | "flap_start" | "flap_fold";
   alarmDbId: number;
   incident: { id: number; created: boolean; autoDispatch: boolean } | null;
 }
@@ -19,10 +27,16 @@ const isUniqueViolation = (error: unknown) =>
 export async function recordAlarm(
   prisma: PrismaClient,
   input: { deviceId: string; elevatorId: number | null; payload: AlarmPayload; receivedAt: Date },
+  options: { flap?: FlapPolicy } = {},
 ): Promise<AlarmOutcome> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await prisma.$transaction((tx) => storeAlarm(tx, input));
+      // A power cut brings hundreds of alarms at once: wait for a pooled connection (Prisma's default is 2 s)
+      // rather than fail and make every device repeat into the same queue.
+      return await prisma.$transaction((tx) => storeAlarm(tx, input, options.flap ?? defaultFlapPolicy), {
+        maxWait: 15_000,
+        timeout: 20_000,
+      });
     } catch (error) {
       // Two copies of a new alarm raced (another process got there first): the retry sees it stored.
       if (attempt < 2 && isUniqueViolation(error)) continue;
@@ -34,14 +48,21 @@ export async function recordAlarm(
 async function storeAlarm(
   tx: Prisma.TransactionClient,
   { deviceId, elevatorId, payload, receivedAt }: { deviceId: string; elevatorId: number | null; payload: AlarmPayload; receivedAt: Date },
+  flapPolicy: FlapPolicy,
 ): Promise<AlarmOutcome> {
-  const existing = await tx.alarm.findUnique({
-    where: { deviceId_alarmId: { deviceId, alarmId: payload.alarmId } },
-    select: { id: true, active: true, incidentId: true },
-  });
+  const select = { id: true, active: true, incidentId: true } as const;
+  // A repeat or clear of an alarmId that was folded into a flapping row acts on that row.
+  const existing =
+    (await tx.alarm.findUnique({ where: { deviceId_alarmId: { deviceId, alarmId: payload.alarmId } }, select })) ??
+    (await tx.alarm.findFirst({ where: { deviceId, lastAlarmId: payload.alarmId, flapping: true }, select, orderBy: { id: "desc" } }));
   const decision = decideAlarm(existing, payload.state);
   const deviceActor = { type: "device" as const, id: deviceId };
   const eventTime = receivedAt;
+
+  if (!existing && payload.state === "raised") {
+    const folded = await foldIfFlapping(tx, { deviceId, payload, receivedAt, flapPolicy });
+    if (folded) return folded;
+  }
 
   if (existing) {
     const cleared = decision.action === "clear";
@@ -105,4 +126,52 @@ async function storeAlarm(
     await appendEvent(tx, incidentId, { type: "alarm_attached", actor: deviceActor, at: eventTime, data: alarmData });
   }
   return { decision: decision.action, alarmDbId: alarm.id, incident: { id: incidentId, created, autoDispatch: wanted.autoDispatch } };
+}
+
+async function foldIfFlapping(
+  tx: Prisma.TransactionClient,
+  { deviceId, payload, receivedAt, flapPolicy }: { deviceId: string; payload: AlarmPayload; receivedAt: Date; flapPolicy: FlapPolicy },
+): Promise<AlarmOutcome | null> {
+  const { code } = classifyAlarm(payload.code);
+  const sameCode = { deviceId, code, rawCode: payload.code };
+  const latest = await tx.alarm.findFirst({
+    where: sameCode,
+    orderBy: { id: "desc" },
+    select: { id: true, flapping: true, flapCount: true, lastRaisedAt: true, receivedAt: true, incidentId: true },
+  });
+  const clearedInWindow = latest
+    ? await tx.alarm.count({
+        where: { ...sameCode, clearedAt: { not: null }, receivedAt: { gte: new Date(receivedAt.getTime() - flapPolicy.windowMs) } },
+      })
+    : 0;
+  const flap = decideFlap({ latest, clearedInWindow, now: receivedAt }, flapPolicy);
+  if (flap === "new" || !latest) return null;
+  await tx.alarm.update({
+    where: { id: latest.id },
+    data: {
+      flapping: true,
+      // Cycles folded so far: the ones that made it flap, then one per further raise.
+      flapCount: flap === "start_flapping" ? clearedInWindow + 1 : { increment: 1 },
+      lastAlarmId: payload.alarmId,
+      lastRaisedAt: receivedAt,
+      active: true,
+      clearedAt: null,
+      repeatCount: { increment: 1 },
+    },
+  });
+  if (flap === "start_flapping" && latest.incidentId !== null) {
+    await appendEvent(tx, latest.incidentId, {
+      type: "alarm_flapping",
+      actor: { type: "device", id: deviceId },
+      at: receivedAt,
+      data: { alarmId: payload.alarmId, code, cycles: clearedInWindow + 1 },
+    });
+  }
+  return { decision: flap === "start_flapping" ? "flap_start" : "flap_fold", alarmDbId: latest.id, incident: null };
+}
+
+/** Acknowledgement by a person (ThingsBoard's ack): idempotent, the first acknowledger and time are kept. */
+export async function acknowledgeAlarm(prisma: PrismaClient, id: number, by: string, at: Date) {
+  await prisma.alarm.updateMany({ where: { id, acknowledged: false }, data: { acknowledged: true, ackAt: at, ackBy: by } });
+  return prisma.alarm.findUnique({ where: { id } });
 }

@@ -12,6 +12,7 @@ export interface RegisteredDevice {
 /** The device registry held in memory for the broker's logins and the ingest's lookups. */
 export class DeviceRegistry implements DeviceAuthenticator {
   private readonly devices = new Map<string, RegisteredDevice>();
+  private readonly byElevator = new Map<number, string>();
 
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -20,14 +21,26 @@ export class DeviceRegistry implements DeviceAuthenticator {
       select: { id: true, elevatorId: true, secretHash: true, disabledAt: true },
     });
     this.devices.clear();
+    this.byElevator.clear();
     for (const row of rows) {
-      this.devices.set(row.id, {
-        id: row.id,
-        elevatorId: row.elevatorId,
-        secretHash: row.secretHash,
-        disabled: row.disabledAt !== null,
-      });
+      this.set({ id: row.id, elevatorId: row.elevatorId, secretHash: row.secretHash, disabled: row.disabledAt !== null });
     }
+  }
+
+  /** Called after the registry's row changed (registration, binding, rotation, disabling): the broker's next login sees it. */
+  set(device: RegisteredDevice): void {
+    const previous = this.devices.get(device.id);
+    if (previous?.elevatorId != null && this.byElevator.get(previous.elevatorId) === device.id) this.byElevator.delete(previous.elevatorId);
+    this.devices.set(device.id, device);
+    if (device.elevatorId !== null) this.byElevator.set(device.elevatorId, device.id);
+  }
+
+  deviceOfElevator(elevatorId: number): string | undefined {
+    return this.byElevator.get(elevatorId);
+  }
+
+  all(): IterableIterator<RegisteredDevice> {
+    return this.devices.values();
   }
 
   get(deviceId: string): RegisteredDevice | undefined {

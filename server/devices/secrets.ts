@@ -32,3 +32,13 @@ export function demoDeviceSecret(deviceId: string, demoKey = DEFAULT_DEMO_DEVICE
 export function demoDeviceId(index: number): string {
   return `tj-${String(index + 1).padStart(6, "0")}`;
 }
+
+/**
+ * The same secret in Mosquitto's password-file format (`$7$`: PBKDF2-SHA512, 101 iterations, 12-byte
+ * salt, base64), as `mosquitto_passwd` writes it. Stored beside the SHA-256 hash when a secret is issued,
+ * because the secret itself is never kept and an external broker cannot read our hash.
+ */
+export function mosquittoPasswordHash(secret: string, salt: Buffer = crypto.randomBytes(12)): string {
+  const key = crypto.pbkdf2Sync(secret, salt, 101, 64, "sha512");
+  return `$7$101$${salt.toString("base64")}$${key.toString("base64")}`;
+}

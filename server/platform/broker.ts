@@ -14,6 +14,8 @@ export interface EmbeddedBroker {
   /** Credentials of the platform's own connection (never a device's). */
   platformCredentials: { username: string; password: string };
   connectedClients(): number;
+  /** Closes a device's live session (disabled or secret rotated): its next CONNECT is checked again. */
+  disconnect(clientId: string): boolean;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,12 @@ export async function startEmbeddedBroker(options: {
     port: address.port,
     platformCredentials: { username: PLATFORM_USERNAME, password: platformPassword },
     connectedClients: () => aedes.connectedClients,
+    disconnect: (clientId) => {
+      const client = (aedes as unknown as { clients: Record<string, Client> }).clients[clientId];
+      if (!client) return false;
+      client.close();
+      return true;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,6 +1,7 @@
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { RawSql } from "../platform/db/adapter.ts";
 import { hashPassword } from "../auth/password.ts";
+import { demoDeviceSecret, mosquittoPasswordHash } from "../devices/secrets.ts"; // issue 3
 import { generateTianjinDemo, type DemoData, type GenerateOptions } from "./tianjin.ts";
 
 export interface SeedSummary {
@@ -78,7 +79,7 @@ const COLUMNS = {
     id: "int", username: "text", displayName: "text", passwordHash: "text", role: '"Role"', phone: "text",
     maintenanceCompanyId: "int", teamId: "int",
   },
-  devices: { id: "text", secretHash: "text", elevatorId: "int", firmware: "text" },
+  devices: { id: "text", secretHash: "text", mosquittoHash: "text", elevatorId: "int", firmware: "text" },
 } satisfies Record<string, ColumnTypes>;
 
 function toParam(value: unknown, type: string): unknown {
@@ -134,7 +135,8 @@ async function writeAll(sql: Sql, data: DemoData): Promise<void> {
   await withoutSecondaryIndexes(sql, ["sites", "elevators", "devices"], async () => {
     await insertRows(sql, "sites", data.sites);
     await insertRows(sql, "elevators", data.elevators);
-    await insertRows(sql, "devices", data.devices);
+    // Issue 3: the external-Mosquitto hash of each demo secret (the secret is derivable for demo devices only).
+    await insertRows(sql, "devices", data.devices.map((d) => ({ ...d, mosquittoHash: mosquittoPasswordHash(demoDeviceSecret(d.id)) })));
   });
   await insertRows(sql, "rescue_stations", data.rescueStations);
   await insertRows(sql, "fire_stations", data.fireStations);

@@ -1,0 +1,85 @@
+import { z } from "zod";
+import type { PrismaClient } from "../platform/db/generated/client.ts";
+import type { Alarm } from "../platform/db/generated/client.ts";
+import type { ApiRouter } from "../platform/http.ts";
+import { errors } from "../platform/errors.ts";
+import { alarmView, type AlarmView } from "../contracts/index.ts";
+import { acknowledgeAlarm } from "./service.ts";
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function presentAlarm(a: Alarm): AlarmView {
+  return {
+    id: a.id,
+    deviceId: a.deviceId,
+    alarmId: a.alarmId,
+    code: a.code,
+    rawCode: a.rawCode,
+    severity: a.severity,
+    active: a.active,
+    acknowledged: a.acknowledged,
+    raisedAt: a.raisedAt.toISOString(),
+    receivedAt: a.receivedAt.toISOString(),
+    clearedAt: iso(a.clearedAt),
+    ackAt: iso(a.ackAt),
+    ackBy: a.ackBy,
+    repeatCount: a.repeatCount,
+    flapping: a.flapping,
+    flapCount: a.flapCount,
+    floor: a.floor,
+    passengers: a.passengers,
+    elevatorId: a.elevatorId,
+    incidentId: a.incidentId,
+  };
+}
+
+const boolQuery = z.enum(["true", "false"]).transform((v) => v === "true");
+
+export function registerAlarmRoutes(api: ApiRouter, deps: { prisma: PrismaClient; onAcknowledged?: (alarm: AlarmView) => void }) {
+  const { prisma } = deps;
+  api.route({
+    method: "get",
+    path: "/api/alarms",
+    summary: "Alarms, newest first (active/cleared x acknowledged/unacknowledged)",
+    tags: ["alarms"],
+    query: z.object({
+      active: boolQuery.optional(),
+      acknowledged: boolQuery.optional(),
+      elevatorId: z.coerce.number().int().positive().optional(),
+      deviceId: z.string().max(64).optional(),
+      limit: z.coerce.number().int().min(1).max(1000).default(200),
+    }),
+    response: z.array(alarmView),
+    handler: async ({ query }) => {
+      const rows = await prisma.alarm.findMany({
+        where: {
+          ...(query.active !== undefined ? { active: query.active } : {}),
+          ...(query.acknowledged !== undefined ? { acknowledged: query.acknowledged } : {}),
+          ...(query.elevatorId !== undefined ? { elevatorId: query.elevatorId } : {}),
+          ...(query.deviceId !== undefined ? { deviceId: query.deviceId } : {}),
+        },
+        orderBy: { id: "desc" },
+        take: query.limit,
+      });
+      return rows.map(presentAlarm);
+    },
+  });
+
+  api.route({
+    method: "post",
+    path: "/api/alarms/{id}/acknowledge",
+    summary: "Acknowledge an alarm (a person has seen it); idempotent, the first acknowledgement is kept",
+    tags: ["alarms"],
+    params: z.object({ id: z.coerce.number().int().positive() }),
+    // Until sessions and roles exist (issue 6) the acknowledger is named in the body; then it comes from the session.
+    body: z.object({ by: z.string().trim().min(1).max(100), note: z.string().max(500).optional() }),
+    response: alarmView,
+    handler: async ({ params, body }) => {
+      const alarm = await acknowledgeAlarm(prisma, params.id, body.by, new Date());
+      if (!alarm) throw errors.notFound(`alarm ${params.id}`);
+      const view = presentAlarm(alarm);
+      deps.onAcknowledged?.(view);
+      return view;
+    },
+  });
+}
