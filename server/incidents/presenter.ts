@@ -43,6 +43,13 @@ export function presentIncident(incident: Loaded): IncidentView {
       lng: elevator.site.lng,
     },
     district: { id: district.id, name: district.name },
+    acceptedAt: iso(incident.acceptedAt),
+    enRouteAt: iso(incident.enRouteAt),
+    trappedCount: incident.trappedCount,
+    injuredCount: incident.injuredCount,
+    causeClass: incident.causeClass,
+    causeText: incident.causeText,
+    massEventId: incident.massEventId,
     offers: incident.offers.map((offer) => ({
       id: offer.id,
       teamId: offer.teamId,

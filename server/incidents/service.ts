@@ -17,6 +17,39 @@ export interface OpenIncidentInput {
   data?: Prisma.InputJsonValue;
 }
 
+/**
+ * How reports are merged: set once at start from the configuration (INCIDENT_MERGE_WINDOW_MIN, MASS_EVENT_*).
+ * Module-level because alarms and calls both reach openOrAttachIncident, and the alarm path should not
+ * have to carry incident settings through its signature.
+ */
+export interface IncidentPolicy {
+  /** A report this soon after the elevator's last incident ended is linked to it as a repeat. */
+  mergeWindowMs: number;
+  /** Incidents counted for a mass event are those reported within this span. */
+  massWindowMs: number;
+  /** That many incidents in one site (building / estate) within the window form a mass event. */
+  massSiteMin: number;
+  /** That many incidents in one district within the window form an area mass event. */
+  massDistrictMin: number;
+}
+
+export const defaultIncidentPolicy: IncidentPolicy = {
+  mergeWindowMs: 30 * 60_000,
+  massWindowMs: 10 * 60_000,
+  massSiteMin: 3,
+  massDistrictMin: 10,
+};
+
+let policy: IncidentPolicy = defaultIncidentPolicy;
+
+export function setIncidentPolicy(next: IncidentPolicy): void {
+  policy = next;
+}
+
+export function incidentPolicy(): IncidentPolicy {
+  return policy;
+}
+
 export class InvalidTransitionError extends Error {
   constructor(
     readonly from: IncidentStatus,
@@ -41,7 +74,7 @@ function incidentCode(id: number, at: Date): string {
 export async function openOrAttachIncident(
   tx: Prisma.TransactionClient,
   input: OpenIncidentInput,
-): Promise<{ incidentId: number; created: boolean }> {
+): Promise<{ incidentId: number; created: boolean; repeatOf?: number }> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(96333, ${input.elevatorId})`;
   const open = await tx.incident.findFirst({
     where: { elevatorId: input.elevatorId, status: { in: [...openStatuses] } },
@@ -49,6 +82,15 @@ export async function openOrAttachIncident(
     select: { id: true },
   });
   if (open) return { incidentId: open.id, created: false };
+
+  // A report shortly after the last incident of this elevator ended is most likely the same fault coming
+  // back (or a dismissal that was wrong): it still opens a new incident, because attaching it to a closed
+  // one would keep a fresh entrapment out of the dispatchers' queue, but both sides are linked.
+  const recent = await tx.incident.findFirst({
+    where: { elevatorId: input.elevatorId, closedAt: { gte: new Date(input.reportedAt.getTime() - policy.mergeWindowMs) } },
+    orderBy: { closedAt: "desc" },
+    select: { id: true, status: true },
+  });
 
   const elevator = await tx.elevator.findUniqueOrThrow({
     where: { id: input.elevatorId },
@@ -70,15 +112,30 @@ export async function openOrAttachIncident(
       arrivalDeadlineAt: new Date(input.reportedAt.getTime() + district.arrivalLimitMinutes * 60_000),
     },
   });
+  const data =
+    recent && input.data && typeof input.data === "object" && !Array.isArray(input.data)
+      ? { ...(input.data as Record<string, Prisma.InputJsonValue>), repeatOf: recent.id }
+      : recent
+        ? { repeatOf: recent.id }
+        : input.data;
   await appendEvent(tx, id, {
     type: "reported",
     toStatus: "reported",
     actor: input.actor,
     at: input.reportedAt,
     reason: input.reason,
-    data: input.data,
+    data,
   });
-  return { incidentId: id, created: true };
+  if (recent) {
+    await appendEvent(tx, recent.id, {
+      type: "repeat_report",
+      actor: input.actor,
+      at: input.reportedAt,
+      reason: `elevator reported again ${recent.status === "closed" ? "after closing" : `after ${recent.status}`}`,
+      data: { newIncidentId: id },
+    });
+  }
+  return { incidentId: id, created: true, ...(recent ? { repeatOf: recent.id } : {}) };
 }
 
 export interface EventInput {

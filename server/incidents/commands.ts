@@ -1,0 +1,286 @@
+import type { PrismaClient } from "../platform/db/generated/client.ts";
+import type { CallView, MassEventView, TimelineView } from "../contracts/index.ts";
+import { ApiError, errors } from "../platform/errors.ts";
+import { computeIntervals } from "./intervals.ts";
+import { isOpen, type IncidentStatus } from "./lifecycle.ts";
+import { appendEvent, InvalidTransitionError, transitionIncident, type Actor } from "./service.ts";
+
+export type CauseClass = "external" | "human" | "door_system" | "equipment" | "other";
+
+export interface TransitionCommand {
+  to: IncidentStatus;
+  actor: Actor;
+  at: Date;
+  reason?: string;
+  lat?: number;
+  lng?: number;
+  trappedCount?: number;
+  injuredCount?: number;
+  causeClass?: CauseClass;
+  causeText?: string;
+}
+
+/** The 409 every refused transition answers with: the current status and the allowed next steps. */
+export function transitionConflict(error: InvalidTransitionError, incidentId: number): ApiError {
+  return new ApiError(409, "invalid_transition", error.message, {
+    incidentId,
+    from: error.from,
+    to: error.to,
+    allowed: error.allowed,
+  });
+}
+
+/**
+ * One lifecycle step from a person or team: the pure state machine decides, the time may be given
+ * (a rescuer's phone reports late) but never runs backwards, and closing needs a cause class because the
+ * regulator's bulletins are built from it.
+ */
+export async function applyTransition(prisma: PrismaClient, incidentId: number, command: TransitionCommand): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    const incident = await tx.incident.findUnique({
+      where: { id: incidentId },
+      select: { causeClass: true, reportedAt: true },
+    });
+    if (!incident) throw errors.notFound(`incident ${incidentId}`);
+    const last = await tx.incidentEvent.findFirst({ where: { incidentId }, orderBy: { at: "desc" }, select: { at: true } });
+    const floor = last?.at ?? incident.reportedAt;
+    if (command.at < floor) {
+      throw new ApiError(
+        400,
+        "time_before_timeline",
+        `at (${command.at.toISOString()}) is earlier than the incident's last recorded step (${floor.toISOString()})`,
+      );
+    }
+    if (command.to === "closed" && !command.causeClass && !incident.causeClass) {
+      throw new ApiError(400, "cause_required", "closing an incident needs causeClass (external | human | door_system | equipment | other)");
+    }
+    if ((command.to === "cancelled" || command.to === "false_alarm") && !command.reason) {
+      throw new ApiError(400, "reason_required", `${command.to} needs a reason`);
+    }
+    try {
+      await transitionIncident(tx, incidentId, command.to, {
+        actor: command.actor,
+        at: command.at,
+        reason: command.reason,
+        lat: command.lat,
+        lng: command.lng,
+        data: details(command),
+      });
+    } catch (error) {
+      if (error instanceof InvalidTransitionError) throw transitionConflict(error, incidentId);
+      throw error;
+    }
+    const extra = columns(command);
+    if (Object.keys(extra).length) await tx.incident.update({ where: { id: incidentId }, data: extra });
+  });
+}
+
+function columns(c: Pick<TransitionCommand, "trappedCount" | "injuredCount" | "causeClass" | "causeText">) {
+  return {
+    ...(c.trappedCount !== undefined ? { trappedCount: c.trappedCount } : {}),
+    ...(c.injuredCount !== undefined ? { injuredCount: c.injuredCount } : {}),
+    ...(c.causeClass !== undefined ? { causeClass: c.causeClass } : {}),
+    ...(c.causeText !== undefined ? { causeText: c.causeText } : {}),
+  };
+}
+
+function details(c: Pick<TransitionCommand, "trappedCount" | "injuredCount" | "causeClass" | "causeText">) {
+  const d = columns(c);
+  return Object.keys(d).length ? d : undefined;
+}
+
+export type StepType = "passenger_callback" | "follow_up" | "note" | "counts";
+
+export interface StepCommand {
+  type: StepType;
+  actor: Actor;
+  at: Date;
+  outcome?: string;
+  note?: string;
+  lat?: number;
+  lng?: number;
+  trappedCount?: number;
+  injuredCount?: number;
+}
+
+/**
+ * Recorded steps that are not states: the passenger callback (回拨安抚) belongs to an open incident, the
+ * follow-up call (回访) to one that has ended or been released.
+ */
+export async function recordStep(prisma: PrismaClient, incidentId: number, step: StepCommand): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    const rows = (await tx.$queryRaw`SELECT status::text AS status FROM incidents WHERE id = ${incidentId} FOR UPDATE`) as {
+      status: IncidentStatus;
+    }[];
+    const status = rows[0]?.status;
+    if (!status) throw errors.notFound(`incident ${incidentId}`);
+    if (step.type === "passenger_callback" && !isOpen(status)) {
+      throw new ApiError(409, "step_not_allowed", `a passenger callback needs an open incident; this one is ${status}`, { status });
+    }
+    if (step.type === "follow_up" && isOpen(status) && status !== "released") {
+      throw new ApiError(409, "step_not_allowed", `a follow-up call comes after release; this incident is ${status}`, { status });
+    }
+    if (step.type === "counts" && step.trappedCount === undefined && step.injuredCount === undefined) {
+      throw new ApiError(400, "validation_failed", "a counts step needs trappedCount or injuredCount");
+    }
+    const counts = columns(step);
+    await appendEvent(tx, incidentId, {
+      type: step.type,
+      actor: step.actor,
+      at: step.at,
+      lat: step.lat,
+      lng: step.lng,
+      reason: step.note,
+      data: { ...(step.outcome ? { outcome: step.outcome } : {}), ...counts },
+    });
+    if (Object.keys(counts).length) await tx.incident.update({ where: { id: incidentId }, data: { ...counts, version: { increment: 1 } } });
+  });
+}
+
+export function presentCall(c: {
+  id: number;
+  externalId: string | null;
+  source: string;
+  callerNumber: string;
+  line: string | null;
+  agent: string | null;
+  recordingRef: string | null;
+  rescueCode: string | null;
+  ringingAt: Date;
+  answeredAt: Date | null;
+  endedAt: Date | null;
+  elevatorId: number | null;
+  incidentId: number | null;
+  notes: string | null;
+}): CallView {
+  return {
+    id: c.id,
+    externalId: c.externalId,
+    source: c.source === "manual" ? "manual" : "pbx",
+    callerNumber: c.callerNumber,
+    line: c.line,
+    agent: c.agent,
+    recordingRef: c.recordingRef,
+    rescueCode: c.rescueCode,
+    ringingAt: c.ringingAt.toISOString(),
+    answeredAt: c.answeredAt?.toISOString() ?? null,
+    endedAt: c.endedAt?.toISOString() ?? null,
+    elevatorId: c.elevatorId,
+    incidentId: c.incidentId,
+    notes: c.notes,
+  };
+}
+
+export function presentEvent(e: {
+  id: bigint;
+  type: string;
+  fromStatus: string | null;
+  toStatus: string | null;
+  actorType: string;
+  actorId: string | null;
+  at: Date;
+  lat: number | null;
+  lng: number | null;
+  reason: string | null;
+  data: unknown;
+}) {
+  return {
+    id: e.id.toString(),
+    type: e.type,
+    fromStatus: e.fromStatus,
+    toStatus: e.toStatus,
+    actorType: e.actorType,
+    actorId: e.actorId,
+    at: e.at.toISOString(),
+    lat: e.lat,
+    lng: e.lng,
+    reason: e.reason,
+    data: e.data ?? null,
+  };
+}
+
+/** Events and the intervals of DESIGN.md, computed by the one shared function from the same events. */
+export async function loadTimeline(prisma: PrismaClient, incidentId: number): Promise<TimelineView | null> {
+  const incident = await prisma.incident.findUnique({
+    where: { id: incidentId },
+    select: { id: true, status: true, reportedAt: true, calls: { orderBy: { ringingAt: "asc" } } },
+  });
+  if (!incident) return null;
+  const events = await prisma.incidentEvent.findMany({ where: { incidentId }, orderBy: [{ at: "asc" }, { id: "asc" }] });
+  return {
+    incidentId: incident.id,
+    status: incident.status,
+    reportedAt: incident.reportedAt.toISOString(),
+    events: events.map(presentEvent),
+    intervals: computeIntervals(incident.reportedAt, events.map((e) => ({ at: e.at, toStatus: e.toStatus, type: e.type }))),
+    calls: incident.calls.map(presentCall),
+  };
+}
+
+export async function loadMassEvent(prisma: PrismaClient, id: number): Promise<MassEventView | null> {
+  const [view] = await listMassEvents(prisma, { id, open: false, limit: 1 });
+  return view ?? null;
+}
+
+export async function listMassEvents(
+  prisma: PrismaClient,
+  filter: { open: boolean; limit: number; id?: number },
+): Promise<MassEventView[]> {
+  const rows = await prisma.massEvent.findMany({
+    where: { ...(filter.id !== undefined ? { id: filter.id } : {}), ...(filter.open ? { closedAt: null } : {}) },
+    include: { incidents: { select: { id: true, status: true }, orderBy: { id: "asc" } } },
+    orderBy: { startedAt: "desc" },
+    take: filter.limit,
+  });
+  return rows.map((m) => {
+    const statusCounts: Record<string, number> = {};
+    for (const i of m.incidents) statusCounts[i.status] = (statusCounts[i.status] ?? 0) + 1;
+    return {
+      id: m.id,
+      kind: m.kind,
+      title: m.title,
+      districtId: m.districtId,
+      siteId: m.siteId,
+      startedAt: m.startedAt.toISOString(),
+      closedAt: m.closedAt?.toISOString() ?? null,
+      incidentIds: m.incidents.map((i) => i.id),
+      openIncidents: m.incidents.filter((i) => isOpen(i.status)).length,
+      statusCounts,
+    };
+  });
+}
+
+/**
+ * Applies one transition to every member incident where the state machine allows it; the others are
+ * reported back with their allowed steps rather than failing the whole batch (a power cut's cars are
+ * rarely all at the same step). The mass event closes when its last member has ended.
+ */
+export async function applyMassTransition(
+  prisma: PrismaClient,
+  massEventId: number,
+  command: TransitionCommand,
+): Promise<{ applied: number[]; refused: { incidentId: number; status: string; allowed: string[]; message: string }[] }> {
+  const event = await prisma.massEvent.findUnique({ where: { id: massEventId }, include: { incidents: { select: { id: true } } } });
+  if (!event) throw errors.notFound(`mass event ${massEventId}`);
+  const applied: number[] = [];
+  const refused: { incidentId: number; status: string; allowed: string[]; message: string }[] = [];
+  for (const { id } of event.incidents) {
+    try {
+      await applyTransition(prisma, id, { ...command, reason: command.reason ?? `mass event ${massEventId}` });
+      applied.push(id);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      const d = (error.details ?? {}) as { from?: string; allowed?: string[] };
+      refused.push({ incidentId: id, status: d.from ?? "", allowed: d.allowed ?? [], message: error.message });
+    }
+  }
+  await closeMassEventIfDone(prisma, massEventId, command.at);
+  return { applied, refused };
+}
+
+export async function closeMassEventIfDone(prisma: PrismaClient, massEventId: number, at: Date): Promise<void> {
+  const members = await prisma.incident.findMany({ where: { massEventId }, select: { status: true } });
+  if (members.length && members.every((m) => !isOpen(m.status))) {
+    await prisma.massEvent.updateMany({ where: { id: massEventId, closedAt: null }, data: { closedAt: at } });
+  }
+}

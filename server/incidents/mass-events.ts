@@ -1,0 +1,96 @@
+import type { PrismaClient } from "../platform/db/generated/client.ts";
+import type { DomainEvents } from "../platform/events.ts";
+import { openStatuses } from "./lifecycle.ts";
+import { incidentPolicy } from "./service.ts";
+
+/**
+ * Power cuts trap people in many cars at once: several incidents of one site, or many of one district,
+ * within minutes are grouped under one mass event so dispatchers see and handle them together.
+ *
+ * Grouping runs after the incident's commit, once per district at a time, and a burst of openings in one
+ * district is folded into the next pass. Doing it inside the alarm transaction instead serialised every
+ * new incident of a district behind one lock, and a power cut's hundreds of alarms then overran the
+ * transaction timeout (measured: alarms failed to store).
+ */
+export function startMassEventGrouping(events: DomainEvents, prisma: PrismaClient, onError: (error: unknown) => void): void {
+  const running = new Map<number, Promise<void>>();
+  const again = new Set<number>();
+
+  const pass = async (districtId: number): Promise<void> => {
+    const policy = incidentPolicy();
+    const changed = await prisma.$transaction(async (tx) => {
+      // Across processes: one grouping pass per district at a time.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(96335, ${districtId})`;
+      const newest = await tx.incident.findFirst({
+        where: { districtId, status: { in: [...openStatuses] } },
+        orderBy: { reportedAt: "desc" },
+        select: { reportedAt: true },
+      });
+      if (!newest) return [];
+      const since = new Date(newest.reportedAt.getTime() - policy.massWindowMs);
+      const recent = await tx.incident.findMany({
+        where: { districtId, status: { in: [...openStatuses] }, reportedAt: { gte: since } },
+        select: { id: true, massEventId: true, reportedAt: true, elevator: { select: { siteId: true, site: { select: { name: true } } } } },
+        orderBy: { reportedAt: "asc" },
+      });
+      const touched = new Set<number>();
+      const bySite = new Map<number, typeof recent>();
+      for (const i of recent) bySite.set(i.elevator.siteId, [...(bySite.get(i.elevator.siteId) ?? []), i]);
+      for (const [siteId, members] of bySite) {
+        if (members.length < policy.massSiteMin) continue;
+        const ungrouped = members.filter((m) => m.massEventId === null);
+        if (!ungrouped.length) continue;
+        const existing =
+          members.find((m) => m.massEventId !== null)?.massEventId ??
+          (await tx.massEvent.findFirst({ where: { kind: "building", siteId, closedAt: null }, select: { id: true } }))?.id;
+        const id =
+          existing ??
+          (
+            await tx.massEvent.create({
+              data: { kind: "building", title: `${members[0]!.elevator.site.name} 多台电梯同时困人`, siteId, districtId, startedAt: members[0]!.reportedAt },
+            })
+          ).id;
+        await tx.incident.updateMany({ where: { id: { in: ungrouped.map((m) => m.id) } }, data: { massEventId: id } });
+        for (const m of ungrouped) m.massEventId = id;
+        touched.add(id);
+      }
+      if (recent.length >= policy.massDistrictMin) {
+        // Incidents already in a building event stay there; the rest of the district joins the area event.
+        const ungrouped = recent.filter((m) => m.massEventId === null);
+        if (ungrouped.length) {
+          const area = await tx.massEvent.findFirst({ where: { kind: "area", districtId, closedAt: null }, select: { id: true } });
+          const district = await tx.district.findUniqueOrThrow({ where: { id: districtId }, select: { name: true } });
+          const id =
+            area?.id ??
+            (await tx.massEvent.create({ data: { kind: "area", title: `${district.name} 区域群发困人`, districtId, startedAt: recent[0]!.reportedAt } })).id;
+          await tx.incident.updateMany({ where: { id: { in: ungrouped.map((m) => m.id) } }, data: { massEventId: id } });
+          touched.add(id);
+        }
+      }
+      return [...touched];
+    });
+    for (const massEventId of changed) events.emit("mass_event.changed", { massEventId });
+  };
+
+  const schedule = (districtId: number) => {
+    if (running.has(districtId)) {
+      again.add(districtId);
+      return;
+    }
+    const run = (async () => {
+      // A power cut opens hundreds of incidents within seconds: let the burst land, then group it in
+      // one pass instead of competing with the alarm writers for connections on every opening.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      do {
+        again.delete(districtId);
+        await pass(districtId).catch(onError);
+      } while (again.has(districtId));
+    })().finally(() => running.delete(districtId));
+    running.set(districtId, run);
+  };
+
+  events.on("incident.opened", async ({ incidentId }) => {
+    const incident = await prisma.incident.findUnique({ where: { id: incidentId }, select: { districtId: true } });
+    if (incident) schedule(incident.districtId);
+  });
+}
