@@ -1,0 +1,160 @@
+import { z } from "zod";
+import type { ApiRouter } from "../platform/http.ts";
+import type { PrismaClient } from "../platform/db/generated/client.ts";
+import { incidentView, rankedTeamView, teamView } from "../contracts/index.ts";
+import { errors } from "../platform/errors.ts";
+import { loadIncidentView } from "../incidents/presenter.ts";
+import type { Actor } from "../incidents/service.ts";
+import type { DispatchService } from "./service.ts";
+
+const idParams = z.object({ id: z.coerce.number().int().positive() });
+const lat = z.number().min(-90).max(90);
+const lng = z.number().min(-180).max(180);
+const reason = z.string().trim().min(2).max(500);
+/** Until sign-in exists (issue on auth), callers name themselves; the timeline records it. */
+const by = z.string().trim().min(1).max(64).optional();
+
+const actorOf = (type: Actor["type"], id: string | undefined): Actor => ({ type, id: id ?? null });
+
+export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaClient; dispatch: DispatchService }): void {
+  const { prisma, dispatch } = deps;
+  const incident = async (id: number) => {
+    const view = await loadIncidentView(prisma, id);
+    if (!view) throw errors.notFound(`incident ${id}`);
+    return view;
+  };
+
+  api.route({
+    method: "post",
+    path: "/api/teams/{id}/position",
+    summary: "Report a team's live position (rescuer app or vehicle GPS)",
+    tags: ["teams"],
+    params: idParams,
+    body: z.object({ lat, lng, at: z.iso.datetime({ offset: true }).optional() }),
+    response: teamView,
+    handler: ({ params, body }) => dispatch.setPosition(params.id, { lat: body.lat, lng: body.lng, at: body.at ? new Date(body.at) : undefined }),
+  });
+
+  api.route({
+    method: "post",
+    path: "/api/teams/{id}/status",
+    summary: "Put a team on or off duty (offered and busy follow its offers)",
+    tags: ["teams"],
+    params: idParams,
+    body: z.object({ status: z.enum(["available", "off_duty", "offline"]) }),
+    response: teamView,
+    handler: ({ params, body }) => dispatch.setStatus(params.id, body.status),
+  });
+
+  api.route({
+    method: "get",
+    path: "/api/incidents/{id}/candidates",
+    summary: "Bookable teams per tier ranked by estimated arrival, for choosing by hand",
+    tags: ["dispatch"],
+    params: idParams,
+    query: z.object({ limit: z.coerce.number().int().min(1).max(50).default(5) }),
+    response: z.array(rankedTeamView),
+    handler: ({ params, query }) => dispatch.candidates(params.id, query.limit),
+  });
+
+  api.route({
+    method: "post",
+    path: "/api/incidents/{id}/offers",
+    summary: "Dispatcher: send a chosen team (or the engine's next choice; all tiers at once on request)",
+    tags: ["dispatch"],
+    params: idParams,
+    body: z
+      .object({
+        teamId: z.number().int().positive().optional(),
+        backup: z.boolean().optional(),
+        allTiers: z.boolean().optional(),
+        reason,
+        by,
+      })
+      .refine((b) => !(b.teamId !== undefined && b.allTiers), { message: "teamId and allTiers exclude each other" }),
+    response: incidentView,
+    status: 201,
+    handler: async ({ params, body }) => {
+      const actor = actorOf("user", body.by);
+      if (body.teamId !== undefined) {
+        await dispatch.assign(params.id, body.teamId, { actor, reason: body.reason, backup: body.backup });
+      } else {
+        const view = await incident(params.id);
+        const created = await dispatch.dispatchNext(params.id, { reason: body.reason, allTiers: body.allTiers, backup: body.backup });
+        if (created.length === 0) throw errors.conflict(`no bookable team for incident ${params.id} (status ${view.status})`);
+      }
+      return incident(params.id);
+    },
+  });
+
+  api.route({
+    method: "post",
+    path: "/api/offers/{id}/accept",
+    summary: "Rescuer accepts an offer",
+    tags: ["dispatch"],
+    params: idParams,
+    body: z.object({ by }),
+    response: incidentView,
+    handler: async ({ params, body }) => incident(await dispatch.accept(params.id, actorOf("team", body.by))),
+  });
+
+  api.route({
+    method: "post",
+    path: "/api/offers/{id}/decline",
+    summary: "Rescuer declines an offer with a reason; the next team is offered",
+    tags: ["dispatch"],
+    params: idParams,
+    body: z.object({ reason, by }),
+    response: incidentView,
+    handler: async ({ params, body }) => incident(await dispatch.decline(params.id, body.reason, actorOf("team", body.by))),
+  });
+
+  api.route({
+    method: "post",
+    path: "/api/offers/{id}/withdraw",
+    summary: "Dispatcher override: withdraw an offer, optionally sending another team by hand",
+    tags: ["dispatch"],
+    params: idParams,
+    body: z.object({ reason, reassignTeamId: z.number().int().positive().optional(), by }),
+    response: incidentView,
+    handler: async ({ params, body }) =>
+      incident(await dispatch.withdraw(params.id, { reason: body.reason, reassignTeamId: body.reassignTeamId, actor: actorOf("user", body.by) })),
+  });
+
+  api.route({
+    method: "post",
+    path: "/api/offers/{id}/depart",
+    summary: "The accepted team sets off (incident en_route)",
+    tags: ["dispatch"],
+    params: idParams,
+    body: z.object({ lat: lat.optional(), lng: lng.optional(), by }).refine((b) => (b.lat === undefined) === (b.lng === undefined), {
+      message: "lat and lng go together",
+    }),
+    response: incidentView,
+    handler: async ({ params, body }) => incident(await dispatch.depart(params.id, { actor: actorOf("team", body.by), lat: body.lat, lng: body.lng })),
+  });
+
+  api.route({
+    method: "post",
+    path: "/api/offers/{id}/arrive",
+    summary: "Team on scene: by position within the arrival radius, or confirmed by a dispatcher with a reason",
+    tags: ["dispatch"],
+    params: idParams,
+    body: z.union([
+      z.object({ lat, lng, by }),
+      z.object({ confirm: z.literal(true), reason, lat: lat.optional(), lng: lng.optional(), by }),
+    ]),
+    response: incidentView,
+    handler: async ({ params, body }) => {
+      const confirmed = "confirm" in body;
+      const { incidentId } = await dispatch.arrive(params.id, {
+        actor: actorOf(confirmed ? "user" : "team", body.by),
+        lat: body.lat,
+        lng: body.lng,
+        confirm: confirmed,
+        reason: confirmed ? body.reason : undefined,
+      });
+      return incident(incidentId);
+    },
+  });
+}
