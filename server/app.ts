@@ -16,11 +16,25 @@ import { ApiRouter, errorHandler } from "./platform/http.ts";
 import { DeviceRegistry } from "./devices/registry.ts";
 import { DeviceIngest } from "./devices/ingest.ts";
 import { DispatchService } from "./dispatch/service.ts";
+import { registerDispatchRoutes } from "./dispatch/routes.ts"; // issue 5
+import { SlaScheduler } from "./sla/scheduler.ts"; // issue 5
 import { loadIncidentView } from "./incidents/presenter.ts";
 import { registerIncidentRoutes } from "./incidents/routes.ts";
 import { registerMapRoutes } from "./map/routes.ts";
 import { registerHealthRoutes } from "./health/routes.ts";
 import { ensureDemoData } from "./seed/load.ts";
+// Issue 4 (call intake, identification, lifecycle)
+import { CallService } from "./calls/service.ts";
+import { registerCallRoutes, telephonyAuth, TELEPHONY_PATH } from "./calls/routes.ts";
+import { startCallFanout } from "./calls/fanout.ts";
+import { registerElevatorLookupRoutes } from "./elevators/routes.ts";
+import { startIncidentFanout } from "./incidents/fanout.ts";
+import { setIncidentPolicy } from "./incidents/service.ts";
+import { startMassEventGrouping } from "./incidents/mass-events.ts";
+// Issue 3 (elevator IoT)
+import { registerAlarmRoutes } from "./alarms/routes.ts";
+import { registerDeviceRoutes } from "./devices/routes.ts";
+import { startLiveFanout } from "./devices/live.ts";
 
 export const VERSION = "0.1.0";
 
@@ -33,6 +47,7 @@ export interface Platform {
   registry: DeviceRegistry;
   ingest: DeviceIngest;
   dispatch: DispatchService;
+  sla: SlaScheduler;
   broker: EmbeddedBroker | null;
   mqtt: MqttClient;
   realtime: Realtime;
@@ -70,6 +85,11 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     const dispatch = new DispatchService(db.prisma, events, log.child({ part: "dispatch" }), {
       offerTimeoutS: config.offerTimeoutS,
       clock,
+      // issue 5: tier policy, availability and SLA settings
+      policy: { order: config.dispatch.tiers, allTiersAtOnce: config.dispatch.allTiersAtOnce, sameSiteMax: config.dispatch.sameSiteMax },
+      positionStaleS: config.dispatch.positionStaleS,
+      arrivalRadiusM: config.dispatch.arrivalRadiusM,
+      slaWarningLeadS: config.sla.warningLeadS,
     });
     await Promise.all([registry.load(), dispatch.load()]);
 
@@ -94,7 +114,12 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
       events,
       log: log.child({ part: "ingest" }),
       statusFlushMs: config.statusFlushMs,
+      // Issue 3: flapping policy and heartbeat timeout.
+      flap: { cycles: config.iot.flapCycles, windowMs: config.iot.flapWindowS * 1000 },
+      offlineAfterMs: config.iot.offlineAfterS * 1000,
+      raw: db.raw,
     });
+    await ingest.loadPresence();
     await ingest.attach(mqtt, { shareGroup: config.mqtt.kind === "external" ? config.mqtt.shareGroup : null });
     stack.push(() => ingest.stop());
 
@@ -104,8 +129,24 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     stack.push(() => realtime.close());
 
     const api = new ApiRouter();
-    registerIncidentRoutes(api, db.prisma);
+    // Issue 4: lifecycle commands, calls, identification (lookup before any /api/elevators/{id} route).
+    setIncidentPolicy({
+      mergeWindowMs: config.incidents.mergeWindowMin * 60_000,
+      massWindowMs: config.incidents.massWindowMin * 60_000,
+      massSiteMin: config.incidents.massSiteMin,
+      massDistrictMin: config.incidents.massDistrictMin,
+    });
+    registerIncidentRoutes(api, db.prisma, { events, clock });
+    const calls = new CallService(db.prisma, events, clock);
+    registerCallRoutes(api, { calls });
+    registerElevatorLookupRoutes(api, db.prisma);
+    // Issue 3: alarm lifecycle, device registry, live elevator status.
+    registerAlarmRoutes(api, { prisma: db.prisma });
+    registerDeviceRoutes(api, { prisma: db.prisma, registry, ingest, endSession: (id) => void broker?.disconnect(id) });
+    const stopLiveFanout = startLiveFanout(ingest, realtime.io, config.iot.liveFanoutMs);
+    stack.push(async () => stopLiveFanout());
     registerMapRoutes(api, { prisma: db.prisma, config, dispatch });
+    registerDispatchRoutes(api, { prisma: db.prisma, dispatch }); // issue 5
     registerHealthRoutes(api, app, {
       db,
       config,
@@ -129,6 +170,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
         },
       }),
     );
+    app.use(TELEPHONY_PATH, ...telephonyAuth({ secret: config.telephonySecret, clock })); // issue 4: signed raw body
     app.use(express.json({ limit: "100kb" }));
     app.get("/api/openapi.json", (_req, res) => void res.json(openApi));
     app.use("/api/docs", swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: "96333 API" }));
@@ -152,6 +194,26 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
       const view = await loadIncidentView(db.prisma, incidentId);
       if (view) realtime.io.emit("incident:updated", view);
     });
+    // issue 4: calls, timeline entries and mass events to the consoles
+    startCallFanout(events, db.prisma, (event, ...args) => void realtime.io.emit(event, ...args));
+    startIncidentFanout(events, db.prisma, (event, ...args) => void realtime.io.emit(event, ...args));
+    startMassEventGrouping(events, db.prisma, (error) => log.error({ err: error }, "mass event grouping failed"));
+    // --- issue 5: free teams when an incident ends; SLA deadlines fired from database rows ---
+    events.on("incident.changed", ({ incidentId }) => dispatch.onIncidentChanged(incidentId));
+    dispatch.notifySla = (event, alert) => realtime.io.emit(event, alert);
+    const sla = new SlaScheduler(
+      db.prisma,
+      {
+        offer_timeout: (row) => dispatch.expireOffer(Number(row.data?.offerId)),
+        arrival_warning: (row) => dispatch.checkArrival(row.incidentId, "warning"),
+        arrival: (row) => dispatch.checkArrival(row.incidentId, "deadline"),
+      },
+      log.child({ part: "sla" }),
+      { tickMs: config.sla.tickMs, clock },
+    );
+    sla.start();
+    stack.push(() => sla.stop());
+    // --- end issue 5 ---
     events.on("team.changed", ({ teamId }) => {
       const team = dispatch.team(teamId);
       if (team) realtime.io.emit("team:updated", team);
@@ -172,7 +234,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     );
     const httpPort = (server.address() as { port: number }).port;
     const mqttUrl = broker ? `mqtt://127.0.0.1:${broker.port}` : config.mqtt.url;
-    return { config, db, events, registry, ingest, dispatch, broker, mqtt, realtime, httpPort, mqttUrl, stop: stopAll };
+    return { config, db, events, registry, ingest, dispatch, sla, broker, mqtt, realtime, httpPort, mqttUrl, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

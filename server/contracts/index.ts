@@ -124,8 +124,48 @@ export const incidentView = z.object({
   }),
   district: z.object({ id: z.number().int(), name: z.string() }),
   offers: z.array(offerView),
+  // --- issue 4: counts, cause, grouping ---
+  acceptedAt: z.string().nullable(),
+  enRouteAt: z.string().nullable(),
+  trappedCount: z.number().int().nullable(),
+  injuredCount: z.number().int().nullable(),
+  causeClass: z.string().nullable(),
+  causeText: z.string().nullable(),
+  massEventId: z.number().int().nullable(),
+  // --- end issue 4 ---
 });
 export type IncidentView = z.infer<typeof incidentView>;
+
+// --- dispatch engine and SLA (issue 5) ---
+export const rankedTeamView = z.object({
+  teamId: z.number().int(),
+  teamName: z.string(),
+  kind: z.enum(teamKinds),
+  status: z.enum(teamStatuses),
+  tier: z.number().int(),
+  distanceM: z.number().int(),
+  estimatedArrivalS: z.number().int(),
+  usedLivePosition: z.boolean(),
+});
+export type RankedTeamView = z.infer<typeof rankedTeamView>;
+
+/** Pushed to dispatchers and the supervising role (市场监管) when an arrival deadline is at risk. */
+export const slaAlertView = z.object({
+  incidentId: z.number().int(),
+  incidentCode: z.string(),
+  kind: z.enum(["warning", "escalated"]),
+  reason: z.enum(["estimate_misses_deadline", "deadline_missed", "no_team_available"]),
+  arrivalDeadlineAt: z.string(),
+  /** Best current arrival estimate of the teams on it, null when nobody is assigned. */
+  estimatedArrivalAt: z.string().nullable(),
+  /** Tier of the team added by the escalation, null when there was nobody left to add. */
+  escalatedToTier: z.number().int().nullable(),
+  escalatedToTeamId: z.number().int().nullable(),
+  audience: z.array(z.enum(["dispatcher", "supervisor"])),
+  at: z.string(),
+});
+export type SlaAlertView = z.infer<typeof slaAlertView>;
+// --- end dispatch engine and SLA ---
 
 export const healthView = z.object({
   status: z.enum(["ok", "degraded"]),
@@ -147,8 +187,215 @@ export interface ServerToClientEvents {
   "incident:created": (incident: IncidentView) => void;
   "incident:updated": (incident: IncidentView) => void;
   "team:updated": (team: TeamView) => void;
+  "sla:warning": (alert: SlaAlertView) => void;
+  "sla:escalated": (alert: SlaAlertView) => void;
 }
 /** Client -> server requests; answered through the acknowledgement with {data} or {error}. */
 export interface ClientToServerEvents {
   "incidents:list": (ack: (reply: { data: IncidentView[] } | { error: string }) => void) => void;
 }
+
+// ---- Issue 3 (elevator IoT): alarms, device registry, live elevator status ----
+
+export const alarmView = z.object({
+  id: z.number().int(),
+  deviceId: z.string(),
+  alarmId: z.string(),
+  code: z.string(),
+  rawCode: z.string(),
+  severity: z.enum(["critical", "major", "minor", "warning"]),
+  active: z.boolean(),
+  acknowledged: z.boolean(),
+  raisedAt: z.string(),
+  receivedAt: z.string(),
+  clearedAt: z.string().nullable(),
+  ackAt: z.string().nullable(),
+  ackBy: z.string().nullable(),
+  repeatCount: z.number().int(),
+  flapping: z.boolean(),
+  flapCount: z.number().int(),
+  floor: z.number().int().nullable(),
+  passengers: z.boolean().nullable(),
+  elevatorId: z.number().int().nullable(),
+  incidentId: z.number().int().nullable(),
+});
+export type AlarmView = z.infer<typeof alarmView>;
+
+export const deviceView = z.object({
+  id: z.string(),
+  elevatorId: z.number().int().nullable(),
+  firmware: z.string().nullable(),
+  online: z.boolean(),
+  lastSeenAt: z.string().nullable(),
+  disabled: z.boolean(),
+  createdAt: z.string(),
+});
+export type DeviceView = z.infer<typeof deviceView>;
+
+/** A device's secret is in a response exactly once: at registration or rotation. */
+export const deviceWithSecret = z.object({ device: deviceView, secret: z.string() });
+
+export const elevatorLiveView = z.object({
+  elevatorId: z.number().int(),
+  deviceId: z.string(),
+  online: z.boolean(),
+  lastSeenAt: z.string().nullable(),
+  /** Status messages lost in transit (gaps in `seq`). */
+  lostMessages: z.number().int(),
+  status: z
+    .object({
+      ts: z.string(),
+      seq: z.number().int(),
+      floor: z.number().int(),
+      dir: z.string(),
+      door: z.string(),
+      moving: z.boolean(),
+      inDoorZone: z.boolean(),
+      passengers: z.boolean(),
+      mode: z.string(),
+      speed: z.number().optional(),
+      load: z.number().optional(),
+    })
+    .nullable(),
+});
+export type ElevatorLiveView = z.infer<typeof elevatorLiveView>;
+
+// Declaration merging keeps issue 3's events apart from the lines above.
+export interface ServerToClientEvents {
+  /** Coalesced: at most one batch per LIVE_FANOUT_MS, carrying only the elevators that changed. */
+  "elevator:status": (batch: ElevatorLiveView[]) => void;
+}
+
+// ---- Issue 4 (call intake, identification, lifecycle): calls, lookup, timeline, mass events ----
+
+export const causeClasses = ["external", "human", "door_system", "equipment", "other"] as const;
+
+export const callView = z.object({
+  id: z.number().int(),
+  externalId: z.string().nullable(),
+  source: z.enum(["pbx", "manual"]),
+  callerNumber: z.string(),
+  line: z.string().nullable(),
+  agent: z.string().nullable(),
+  recordingRef: z.string().nullable(),
+  rescueCode: z.string().nullable(),
+  ringingAt: z.string(),
+  answeredAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  elevatorId: z.number().int().nullable(),
+  incidentId: z.number().int().nullable(),
+  notes: z.string().nullable(),
+});
+export type CallView = z.infer<typeof callView>;
+
+export const elevatorCandidate = z.object({
+  id: z.number().int(),
+  rescueCode: z.string(),
+  registrationCode: z.string(),
+  unitNo: z.string(),
+  type: z.string(),
+  brand: z.string(),
+  site: z.object({ id: z.number().int(), name: z.string(), address: z.string(), ...latLng }),
+  district: z.object({ id: z.number().int(), name: z.string() }),
+  maintenanceCompany: z.object({ id: z.number().int(), name: z.string(), contactPhone: z.string() }),
+  openIncidentId: z.number().int().nullable(),
+  /** Why this elevator is offered: exact code, one digit off, same site, text similarity, caller history. */
+  match: z.enum(["rescue_code", "registration_code", "near_code", "same_site", "text", "caller_history"]),
+  score: z.number(),
+});
+export type ElevatorCandidate = z.infer<typeof elevatorCandidate>;
+
+export const lookupResult = z.object({
+  kind: z.enum(["rescue_code", "registration_code", "text", "caller", "position"]),
+  query: z.string().nullable(),
+  found: z.boolean(),
+  /** For people (zh-CN first): what was found, or why nothing exactly matched. */
+  message: z.string(),
+  candidates: z.array(elevatorCandidate),
+  closeMatches: z.array(elevatorCandidate),
+  previousCalls: z.array(
+    z.object({
+      callId: z.number().int(),
+      ringingAt: z.string(),
+      elevatorId: z.number().int().nullable(),
+      rescueCode: z.string().nullable(),
+      incidentId: z.number().int().nullable(),
+    }),
+  ),
+  nearbyAlarms: z.array(
+    z.object({
+      alarmId: z.number().int(),
+      code: z.string(),
+      severity: z.string(),
+      receivedAt: z.string(),
+      elevatorId: z.number().int(),
+      rescueCode: z.string(),
+      siteName: z.string(),
+      distanceM: z.number().int(),
+      incidentId: z.number().int().nullable(),
+    }),
+  ),
+  tookMs: z.number(),
+});
+export type LookupResult = z.infer<typeof lookupResult>;
+
+export const timelineEventView = z.object({
+  id: z.string(),
+  type: z.string(),
+  fromStatus: z.string().nullable(),
+  toStatus: z.string().nullable(),
+  actorType: z.string(),
+  actorId: z.string().nullable(),
+  at: z.string(),
+  lat: z.number().nullable(),
+  lng: z.number().nullable(),
+  reason: z.string().nullable(),
+  data: z.unknown(),
+});
+export type TimelineEventView = z.infer<typeof timelineEventView>;
+
+export const responseIntervalsView = z.object({
+  callProcessingS: z.number().nullable(),
+  acceptanceS: z.number().nullable(),
+  travelS: z.number().nullable(),
+  arrivalS: z.number().nullable(),
+  extricationS: z.number().nullable(),
+  entrapmentS: z.number().nullable(),
+});
+
+export const timelineView = z.object({
+  incidentId: z.number().int(),
+  status: z.enum(incidentStatuses),
+  reportedAt: z.string(),
+  events: z.array(timelineEventView),
+  intervals: responseIntervalsView,
+  calls: z.array(callView),
+});
+export type TimelineView = z.infer<typeof timelineView>;
+
+export const massEventView = z.object({
+  id: z.number().int(),
+  kind: z.string(),
+  title: z.string(),
+  districtId: z.number().int().nullable(),
+  siteId: z.number().int().nullable(),
+  startedAt: z.string(),
+  closedAt: z.string().nullable(),
+  incidentIds: z.array(z.number().int()),
+  openIncidents: z.number().int(),
+  statusCounts: z.record(z.string(), z.number().int()),
+});
+export type MassEventView = z.infer<typeof massEventView>;
+
+export interface ServerToClientEvents {
+  /** Pop the call on the console; answered/ended update it. */
+  "call:ringing": (call: CallView) => void;
+  "call:answered": (call: CallView) => void;
+  "call:ended": (call: CallView) => void;
+  /** Linked to an elevator or incident, or edited. */
+  "call:updated": (call: CallView) => void;
+  "mass-event:updated": (massEvent: MassEventView) => void;
+  /** One timeline entry as it is appended (transitions, steps, attached calls and alarms). */
+  "incident:timeline": (entry: TimelineEventView & { incidentId: number }) => void;
+}
+// ---- end issue 4 ----

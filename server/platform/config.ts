@@ -24,9 +24,34 @@ export const envSchema = z.object({
   SIMULATOR_DEVICES: z.coerce.number().int().min(0).max(20_000).default(100),
   MAP_TILES: z.enum(["osm", "tianditu", "amap", "none"]).default("osm"),
   TIANDITU_KEY: z.string().optional(),
-  OFFER_TIMEOUT_S: z.coerce.number().int().min(10).max(3600).default(180),
+  // Minimum 1 s so restart tests can run in seconds; production keeps the default of 3 minutes.
+  OFFER_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(180),
+  // --- dispatch engine and SLA (issue 5) ---
+  DISPATCH_TIERS: z
+    .string()
+    .regex(/^[123](,[123]){0,2}$/, "comma-separated tiers, e.g. 1,2,3")
+    .default("1,2,3")
+    .transform((v) => [...new Set(v.split(",").map(Number) as (1 | 2 | 3)[])].sort()),
+  DISPATCH_ALL_TIERS: flag.default(false),
+  DISPATCH_SAME_SITE_MAX: z.coerce.number().int().min(1).max(50).default(3),
+  POSITION_STALE_S: z.coerce.number().int().min(10).max(86_400).default(300),
+  ARRIVAL_RADIUS_M: z.coerce.number().int().min(10).max(10_000).default(300),
+  SLA_WARNING_LEAD_S: z.coerce.number().int().min(0).max(7200).default(600),
+  SLA_TICK_MS: z.coerce.number().int().min(20).max(60_000).default(1000),
+  // --- end dispatch engine and SLA ---
   STATUS_FLUSH_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   CLIENT_DIR: z.string().default("dist/client"),
+  // issue 4: call intake and incident grouping
+  TELEPHONY_SECRET: z.string().min(16, "TELEPHONY_SECRET needs at least 16 characters").optional(),
+  INCIDENT_MERGE_WINDOW_MIN: z.coerce.number().int().min(0).max(24 * 60).default(30),
+  MASS_EVENT_WINDOW_MIN: z.coerce.number().int().min(1).max(240).default(10),
+  MASS_EVENT_SITE_MIN: z.coerce.number().int().min(2).max(1000).default(3),
+  MASS_EVENT_DISTRICT_MIN: z.coerce.number().int().min(2).max(10_000).default(10),
+  // Issue 3 (elevator IoT)
+  DEVICE_OFFLINE_AFTER_S: z.coerce.number().int().min(5).max(86_400).default(60),
+  LIVE_FANOUT_MS: z.coerce.number().int().min(50).max(10_000).default(500),
+  ALARM_FLAP_CYCLES: z.coerce.number().int().min(2).max(100).default(3),
+  ALARM_FLAP_WINDOW_S: z.coerce.number().int().min(10).max(86_400).default(300),
 });
 
 export interface Config {
@@ -41,8 +66,21 @@ export interface Config {
   demo: { load: boolean; elevators: number; deviceKey: string; simulatorDevices: number };
   map: { tiles: "osm" | "tianditu" | "amap" | "none"; tiandituKey: string | null };
   offerTimeoutS: number;
+  dispatch: {
+    tiers: (1 | 2 | 3)[];
+    allTiersAtOnce: boolean;
+    sameSiteMax: number;
+    positionStaleS: number;
+    arrivalRadiusM: number;
+  };
+  sla: { warningLeadS: number; tickMs: number };
   statusFlushMs: number;
   clientDir: string;
+  // issue 4
+  telephonySecret: string | null;
+  incidents: { mergeWindowMin: number; massWindowMin: number; massSiteMin: number; massDistrictMin: number };
+  /** Issue 3: heartbeat timeout, live fan-out period, flapping policy. */
+  iot: { offlineAfterS: number; liveFanoutMs: number; flapCycles: number; flapWindowS: number };
 }
 
 export class ConfigError extends Error {}
@@ -77,7 +115,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     map: { tiles: e.MAP_TILES, tiandituKey: e.TIANDITU_KEY ?? null },
     offerTimeoutS: e.OFFER_TIMEOUT_S,
+    dispatch: {
+      tiers: e.DISPATCH_TIERS,
+      allTiersAtOnce: e.DISPATCH_ALL_TIERS,
+      sameSiteMax: e.DISPATCH_SAME_SITE_MAX,
+      positionStaleS: e.POSITION_STALE_S,
+      arrivalRadiusM: e.ARRIVAL_RADIUS_M,
+    },
+    sla: { warningLeadS: e.SLA_WARNING_LEAD_S, tickMs: e.SLA_TICK_MS },
     statusFlushMs: e.STATUS_FLUSH_MS,
     clientDir: e.CLIENT_DIR,
+    // issue 4
+    telephonySecret: e.TELEPHONY_SECRET ?? null,
+    incidents: {
+      mergeWindowMin: e.INCIDENT_MERGE_WINDOW_MIN,
+      massWindowMin: e.MASS_EVENT_WINDOW_MIN,
+      massSiteMin: e.MASS_EVENT_SITE_MIN,
+      massDistrictMin: e.MASS_EVENT_DISTRICT_MIN,
+    },
+    iot: {
+      offlineAfterS: e.DEVICE_OFFLINE_AFTER_S,
+      liveFanoutMs: e.LIVE_FANOUT_MS,
+      flapCycles: e.ALARM_FLAP_CYCLES,
+      flapWindowS: e.ALARM_FLAP_WINDOW_S,
+    },
   };
 }

@@ -8,6 +8,9 @@ export interface DomainEventMap {
   "incident.opened": { incidentId: number; autoDispatch: boolean };
   "incident.changed": { incidentId: number };
   "team.changed": { teamId: number };
+  // issue 4: calls and mass events
+  "call.changed": { callId: number; event: "ringing" | "answered" | "ended" | "updated" };
+  "mass_event.changed": { massEventId: number };
 }
 
 export class DomainEvents {

@@ -15,9 +15,11 @@ export interface TestPlatform extends Platform {
  */
 export async function startTestPlatform(
   env: Record<string, string> = {},
-  options: { embeddedBroker?: boolean } = {},
+  options: { embeddedBroker?: boolean; database?: TestDatabase } = {},
 ): Promise<TestPlatform> {
-  const database = await createTestDatabase();
+  // A given database outlives this server (restart tests); a database made here is dropped with it.
+  const owned = !options.database;
+  const database = options.database ?? (await createTestDatabase());
   const config = loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
@@ -37,7 +39,7 @@ export async function startTestPlatform(
   try {
     platform = await startPlatform(config, log);
   } catch (error) {
-    await database.drop();
+    if (owned) await database.drop();
     throw error;
   }
   return {
@@ -46,7 +48,7 @@ export async function startTestPlatform(
     database,
     async close() {
       await platform.stop();
-      await database.drop();
+      if (owned) await database.drop();
     },
   };
 }
