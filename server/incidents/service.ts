@@ -1,4 +1,4 @@
-import type { Prisma } from "../platform/db/generated/client.ts";
+import { Prisma } from "../platform/db/generated/client.ts";
 import type { DbClient } from "../platform/db/types.ts";
 import { checkTransition, milestoneColumn, openStatuses, type IncidentStatus } from "./lifecycle.ts";
 
@@ -188,12 +188,11 @@ export async function transitionIncident(
   const check = checkTransition(current.status, to, current.kind);
   if (!check.ok) throw new InvalidTransitionError(check.from, check.to, check.allowed);
   const column = milestoneColumn[to as keyof typeof milestoneColumn] as string | undefined;
-  const incident = await tx.incident.findUniqueOrThrow({ where: { id: incidentId } });
-  const milestone =
-    column && (incident as unknown as Record<string, Date | null>)[column] === null ? { [column]: event.at } : {};
-  await tx.incident.update({
-    where: { id: incidentId },
-    data: { status: to, version: { increment: 1 }, ...milestone },
-  });
+  // One statement: the milestone keeps the first time the status was reached (COALESCE); the column name
+  // comes from the fixed milestone map, never from input.
+  const milestone = column ? Prisma.sql`, ${Prisma.raw(`"${column}"`)} = COALESCE(${Prisma.raw(`"${column}"`)}, ${event.at})` : Prisma.empty;
+  await tx.$executeRaw`
+    UPDATE incidents SET status = ${to}::"IncidentStatus", version = version + 1, "updatedAt" = now() ${milestone}
+    WHERE id = ${incidentId}`;
   await appendEvent(tx, incidentId, { ...event, type: "transition", fromStatus: current.status, toStatus: to });
 }
