@@ -3,22 +3,14 @@
  * Server routes validate/present with these schemas; the client imports the inferred types.
  */
 import { z } from "zod";
+import { incidentStatuses } from "../incidents/lifecycle.ts";
 
 export const latLng = { lat: z.number(), lng: z.number() };
 
 export const teamKinds = ["maintenance", "rescue_station", "fire"] as const;
 export const teamStatuses = ["available", "offered", "busy", "off_duty", "offline"] as const;
-export const incidentStatuses = [
-  "reported",
-  "dispatched",
-  "accepted",
-  "en_route",
-  "on_scene",
-  "released",
-  "closed",
-  "cancelled",
-  "false_alarm",
-] as const;
+// The state machine owns the list of statuses; the contracts repeat none of it.
+export { incidentStatuses };
 export const incidentKinds = ["entrapment", "fault", "other"] as const;
 export const incidentSources = ["call", "alarm", "manual"] as const;
 export const offerStatuses = ["offered", "accepted", "declined", "expired", "withdrawn", "completed"] as const;

@@ -16,15 +16,8 @@ export const incidentStatuses = [
 ] as const;
 export type IncidentStatus = (typeof incidentStatuses)[number];
 
-export const openStatuses: readonly IncidentStatus[] = [
-  "reported",
-  "dispatched",
-  "accepted",
-  "en_route",
-  "on_scene",
-  "released",
-];
 export const terminalStatuses: readonly IncidentStatus[] = ["closed", "cancelled", "false_alarm"];
+export const openStatuses: readonly IncidentStatus[] = incidentStatuses.filter((s) => !terminalStatuses.includes(s));
 
 const next: Record<IncidentStatus, readonly IncidentStatus[]> = {
   // released straight from an early state: passengers got out before rescuers arrived (power back, staff).
