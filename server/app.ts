@@ -35,6 +35,11 @@ import { startMassEventGrouping } from "./incidents/mass-events.ts";
 import { registerAlarmRoutes } from "./alarms/routes.ts";
 import { registerDeviceRoutes } from "./devices/routes.ts";
 import { startLiveFanout } from "./devices/live.ts";
+// Issue 6 (accounts, roles, audit)
+import { Sessions } from "./auth/sessions.ts";
+import { registerAuthRoutes } from "./auth/routes.ts";
+import { appendAudit } from "./audit/log.ts";
+import { registerAuditRoutes } from "./audit/routes.ts";
 
 export const VERSION = "0.1.0";
 
@@ -125,10 +130,15 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
 
     const app = express();
     const server = http.createServer(app);
-    const realtime = await startRealtime(server, { redisUrl: config.redisUrl, log });
+    const sessions = new Sessions(db.prisma);
+    const realtime = await startRealtime(server, { redisUrl: config.redisUrl, log, sessions });
     stack.push(() => realtime.close());
 
     const api = new ApiRouter();
+    const audit = (entry: Parameters<typeof appendAudit>[1]) => appendAudit(db.prisma, entry);
+    api.audit = audit;
+    registerAuthRoutes(api, { prisma: db.prisma, sessions, audit });
+    registerAuditRoutes(api, db.prisma);
     // Issue 4: lifecycle commands, calls, identification (lookup before any /api/elevators/{id} route).
     setIncidentPolicy({
       mergeWindowMs: config.incidents.mergeWindowMin * 60_000,
@@ -171,7 +181,26 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
       }),
     );
     app.use(TELEPHONY_PATH, ...telephonyAuth({ secret: config.telephonySecret, clock })); // issue 4: signed raw body
+    // CORS: same origin only. No Access-Control-Allow-* header is ever sent, and a cross-origin request
+    // that announces itself (Origin differs from Host) is refused outright on the API.
+    app.use("/api", (req, res, next) => {
+      const origin = req.get("origin");
+      if (origin && origin !== `${req.protocol}://${req.get("host")}`) {
+        res.status(403).json({ error: { id: "cross_origin", message: "cross-origin requests are not allowed" } });
+        return;
+      }
+      // CSRF: the session cookie is SameSite=Strict, and mutating requests must be JSON, which a
+      // cross-site form cannot send and cross-site fetch cannot send without a (refused) preflight.
+      const type = (req.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+      const mutating = req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS";
+      if (mutating && type !== "application/json" && !req.originalUrl.startsWith(TELEPHONY_PATH)) {
+        res.status(415).json({ error: { id: "unsupported_media_type", message: "send Content-Type: application/json" } });
+        return;
+      }
+      next();
+    });
     app.use(express.json({ limit: "100kb" }));
+    app.use("/api", sessions.middleware());
     app.get("/api/openapi.json", (_req, res) => void res.json(openApi));
     app.use("/api/docs", swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: "96333 API" }));
     app.use(api.router);

@@ -5,6 +5,7 @@ import { languages, type Language } from "./i18n/index.ts";
 import { MapView, type FlyRequest } from "./map/MapView.tsx";
 import { connectRealtime, dismissError, loadStatic, retryFailed, useConsole, type ErrorKey } from "./realtime.ts";
 import { formatDateTime, useNow } from "./time.ts";
+import { logout } from "./auth/AuthGate.tsx";
 
 export function App() {
   const { t } = useTranslation();
@@ -50,6 +51,9 @@ export function App() {
             {t(`connection.${connection}`)}
           </span>
           <LanguageSwitch />
+          <button type="button" className="header__logout" onClick={() => void logout()} data-testid="logout">
+            {t("login.logout")}
+          </button>
         </div>
       </header>
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { Alarm } from "../platform/db/generated/client.ts";
 import type { ApiRouter } from "../platform/http.ts";
+import { CITY_READERS, OPERATORS } from "../auth/roles.ts";
 import { errors } from "../platform/errors.ts";
 import { alarmView, type AlarmView } from "../contracts/index.ts";
 import { acknowledgeAlarm } from "./service.ts";
@@ -42,6 +43,7 @@ export function registerAlarmRoutes(api: ApiRouter, deps: { prisma: PrismaClient
     path: "/api/alarms",
     summary: "Alarms, newest first (active/cleared x acknowledged/unacknowledged)",
     tags: ["alarms"],
+    access: CITY_READERS,
     query: z.object({
       active: boolQuery.optional(),
       acknowledged: boolQuery.optional(),
@@ -70,12 +72,14 @@ export function registerAlarmRoutes(api: ApiRouter, deps: { prisma: PrismaClient
     path: "/api/alarms/{id}/acknowledge",
     summary: "Acknowledge an alarm (a person has seen it); idempotent, the first acknowledgement is kept",
     tags: ["alarms"],
+    access: OPERATORS,
+    audit: "alarm.acknowledge",
     params: z.object({ id: z.coerce.number().int().positive() }),
-    // Until sessions and roles exist (issue 6) the acknowledger is named in the body; then it comes from the session.
-    body: z.object({ by: z.string().trim().min(1).max(100), note: z.string().max(500).optional() }),
+    // The acknowledger is the signed-in user; `by` is accepted from old clients and ignored.
+    body: z.object({ by: z.string().trim().min(1).max(100).optional(), note: z.string().max(500).optional() }),
     response: alarmView,
-    handler: async ({ params, body }) => {
-      const alarm = await acknowledgeAlarm(prisma, params.id, body.by, new Date());
+    handler: async ({ params, user }) => {
+      const alarm = await acknowledgeAlarm(prisma, params.id, user.username, new Date());
       if (!alarm) throw errors.notFound(`alarm ${params.id}`);
       const view = presentAlarm(alarm);
       deps.onAcknowledged?.(view);

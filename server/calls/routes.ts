@@ -1,6 +1,8 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import { z } from "zod";
 import type { ApiRouter } from "../platform/http.ts";
+import { CITY_READERS, OPERATORS } from "../auth/roles.ts";
+import { actorOfUser } from "../auth/scopes.ts";
 import { ApiError, errors } from "../platform/errors.ts";
 import { callView, incidentKinds, incidentView } from "../contracts/index.ts";
 import { verifyTelephony } from "./signature.ts";
@@ -16,7 +18,7 @@ const rescueCode = z.string().regex(/^\d{6}$/, "a rescue code has 6 digits");
 const label = z.string().trim().min(1).max(128);
 const actor = z
   .object({ type: z.enum(["user", "team", "system"]), id: z.string().min(1).max(64).nullable().default(null) })
-  .default({ type: "user", id: null });
+  .optional(); // ignored: the actor is the signed-in user (issue 6)
 const count = z.number().int().min(0).max(100);
 
 export const telephonyEventBody = z.object({
@@ -89,6 +91,7 @@ export function registerCallRoutes(api: ApiRouter, deps: { calls: CallService })
     summary:
       "Call events from the PBX / call centre (ringing, answered, ended). HMAC-SHA256 of `X-Timestamp + '.' + body` with TELEPHONY_SECRET in X-Signature; idempotent per (callId, event)",
     tags: ["calls"],
+    access: "machine",
     body: telephonyEventBody,
     response: z.object({ call: callView, duplicate: z.boolean() }),
     handler: async ({ body, req }) => {
@@ -103,6 +106,7 @@ export function registerCallRoutes(api: ApiRouter, deps: { calls: CallService })
     path: "/api/calls",
     summary: "A call entered by a dispatcher; with openIncident and a rescue code it becomes an incident in the same request",
     tags: ["calls"],
+    access: OPERATORS,
     status: 201,
     body: z
       .object({
@@ -124,7 +128,7 @@ export function registerCallRoutes(api: ApiRouter, deps: { calls: CallService })
         path: ["rescueCode"],
       }),
     response: callOutcome,
-    handler: ({ body }) => calls.createManual(body, body.actor),
+    handler: ({ body, user }) => calls.createManual(body, actorOfUser(user)),
   });
 
   api.route({
@@ -132,6 +136,7 @@ export function registerCallRoutes(api: ApiRouter, deps: { calls: CallService })
     path: "/api/calls/{id}/incident",
     summary: "Identify the call's elevator and open its incident, or attach the call to the incident already open",
     tags: ["calls"],
+    access: OPERATORS,
     params: idParams,
     status: 201,
     body: z
@@ -144,7 +149,7 @@ export function registerCallRoutes(api: ApiRouter, deps: { calls: CallService })
       })
       .refine((b) => b.rescueCode !== undefined || b.elevatorId !== undefined, { message: "give rescueCode or elevatorId", path: ["rescueCode"] }),
     response: callOutcome,
-    handler: ({ params, body }) => calls.openIncident(params.id, body, body.actor),
+    handler: ({ params, body, user }) => calls.openIncident(params.id, body, actorOfUser(user)),
   });
 
   api.route({
@@ -152,6 +157,7 @@ export function registerCallRoutes(api: ApiRouter, deps: { calls: CallService })
     path: "/api/calls",
     summary: "Recent calls, newest first",
     tags: ["calls"],
+    access: CITY_READERS,
     query: z.object({
       active: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
       callerNumber: phone.optional(),
@@ -166,6 +172,7 @@ export function registerCallRoutes(api: ApiRouter, deps: { calls: CallService })
     path: "/api/calls/{id}",
     summary: "One call",
     tags: ["calls"],
+    access: CITY_READERS,
     params: idParams,
     response: callView,
     handler: async ({ params }) => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Prisma, type PrismaClient } from "../platform/db/generated/client.ts";
 import type { ApiRouter } from "../platform/http.ts";
+import { ADMINS, ALL, CITY_READERS } from "../auth/roles.ts";
 import { ApiError, errors } from "../platform/errors.ts";
 import { deviceView, deviceWithSecret, elevatorLiveView, type DeviceView } from "../contracts/index.ts";
 import type { DeviceIngest } from "./ingest.ts";
@@ -71,6 +72,8 @@ export function registerDeviceRoutes(
     path: "/api/devices",
     summary: "Register a device; the response carries its secret, shown this once and stored only hashed",
     tags: ["devices"],
+    access: ADMINS,
+    audit: "device.register",
     status: 201,
     body: z.object({
       id: deviceIdSchema,
@@ -101,6 +104,7 @@ export function registerDeviceRoutes(
     path: "/api/devices/{id}",
     summary: "One device (never its secret)",
     tags: ["devices"],
+    access: CITY_READERS,
     params: idParams,
     response: deviceView,
     handler: async ({ params }) => {
@@ -116,6 +120,8 @@ export function registerDeviceRoutes(
     path: "/api/devices/{id}/bind",
     summary: "Bind the device to an elevator (one device per elevator)",
     tags: ["devices"],
+    access: ADMINS,
+    audit: "device.bind",
     params: idParams,
     body: z.object({ elevatorId: z.number().int().positive() }),
     response: deviceView,
@@ -132,6 +138,8 @@ export function registerDeviceRoutes(
     path: "/api/devices/{id}/unbind",
     summary: "Unbind the device from its elevator",
     tags: ["devices"],
+    access: ADMINS,
+    audit: "device.unbind",
     params: idParams,
     response: deviceView,
     handler: async ({ params }) => sync(await change(params.id, { elevator: { disconnect: true } })),
@@ -142,6 +150,8 @@ export function registerDeviceRoutes(
     path: "/api/devices/{id}/rotate-secret",
     summary: "Issue a new secret (returned this once); the old one stops working at once",
     tags: ["devices"],
+    access: ADMINS,
+    audit: "device.rotate_secret",
     params: idParams,
     response: deviceWithSecret,
     handler: async ({ params }) => {
@@ -157,6 +167,8 @@ export function registerDeviceRoutes(
     path: "/api/devices/{id}/disable",
     summary: "Disable the device: its logins are refused and a live session is closed",
     tags: ["devices"],
+    access: ADMINS,
+    audit: "device.disable",
     params: idParams,
     response: deviceView,
     handler: async ({ params }) => {
@@ -172,6 +184,8 @@ export function registerDeviceRoutes(
     path: "/api/devices/{id}/enable",
     summary: "Enable a disabled device",
     tags: ["devices"],
+    access: ADMINS,
+    audit: "device.enable",
     params: idParams,
     response: deviceView,
     handler: async ({ params }) => sync(await change(params.id, { disabledAt: null })),
@@ -182,6 +196,7 @@ export function registerDeviceRoutes(
     path: "/api/elevators/{id}/live",
     summary: "Live status of an elevator from its device (in memory: floor, door, mode, online, last seen)",
     tags: ["elevators"],
+    access: ALL,
     params: z.object({ id: z.coerce.number().int().positive() }),
     response: elevatorLiveView,
     handler: async ({ params }) => {

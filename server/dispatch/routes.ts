@@ -1,23 +1,24 @@
 import { z } from "zod";
 import type { ApiRouter } from "../platform/http.ts";
+import { CITY_READERS, FIELD, OPERATORS } from "../auth/roles.ts";
+import { actorOfUser, scopes } from "../auth/scopes.ts";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import { incidentView, rankedTeamView, teamView } from "../contracts/index.ts";
 import { errors } from "../platform/errors.ts";
 import { loadIncidentView } from "../incidents/presenter.ts";
-import type { Actor } from "../incidents/service.ts";
 import type { DispatchService } from "./service.ts";
 
 const idParams = z.object({ id: z.coerce.number().int().positive() });
 const lat = z.number().min(-90).max(90);
 const lng = z.number().min(-180).max(180);
 const reason = z.string().trim().min(2).max(500);
-/** Until sign-in exists (issue on auth), callers name themselves; the timeline records it. */
+/** Kept for old clients and ignored: the timeline records the signed-in user (issue 6). */
 const by = z.string().trim().min(1).max(64).optional();
 
-const actorOf = (type: Actor["type"], id: string | undefined): Actor => ({ type, id: id ?? null });
 
 export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaClient; dispatch: DispatchService }): void {
   const { prisma, dispatch } = deps;
+  const scope = scopes(prisma);
   const incident = async (id: number) => {
     const view = await loadIncidentView(prisma, id);
     if (!view) throw errors.notFound(`incident ${id}`);
@@ -29,6 +30,8 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     path: "/api/teams/{id}/position",
     summary: "Report a team's live position (rescuer app or vehicle GPS)",
     tags: ["teams"],
+    access: [...FIELD, "company_admin"],
+    scope: (user, { params }) => scope.team(user, params.id),
     params: idParams,
     body: z.object({ lat, lng, at: z.iso.datetime({ offset: true }).optional() }),
     response: teamView,
@@ -40,6 +43,8 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     path: "/api/teams/{id}/status",
     summary: "Put a team on or off duty (offered and busy follow its offers)",
     tags: ["teams"],
+    access: [...FIELD, "company_admin"],
+    scope: (user, { params }) => scope.team(user, params.id),
     params: idParams,
     body: z.object({ status: z.enum(["available", "off_duty", "offline"]) }),
     response: teamView,
@@ -51,6 +56,7 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     path: "/api/incidents/{id}/candidates",
     summary: "Bookable teams per tier ranked by estimated arrival, for choosing by hand",
     tags: ["dispatch"],
+    access: CITY_READERS,
     params: idParams,
     query: z.object({ limit: z.coerce.number().int().min(1).max(50).default(5) }),
     response: z.array(rankedTeamView),
@@ -62,6 +68,7 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     path: "/api/incidents/{id}/offers",
     summary: "Dispatcher: send a chosen team (or the engine's next choice; all tiers at once on request)",
     tags: ["dispatch"],
+    access: OPERATORS,
     params: idParams,
     body: z
       .object({
@@ -74,8 +81,8 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
       .refine((b) => !(b.teamId !== undefined && b.allTiers), { message: "teamId and allTiers exclude each other" }),
     response: incidentView,
     status: 201,
-    handler: async ({ params, body }) => {
-      const actor = actorOf("user", body.by);
+    handler: async ({ params, body, user }) => {
+      const actor = actorOfUser(user);
       if (body.teamId !== undefined) {
         await dispatch.assign(params.id, body.teamId, { actor, reason: body.reason, backup: body.backup });
       } else {
@@ -92,10 +99,12 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     path: "/api/offers/{id}/accept",
     summary: "Rescuer accepts an offer",
     tags: ["dispatch"],
+    access: FIELD,
+    scope: (user, { params }) => scope.offer(user, params.id),
     params: idParams,
     body: z.object({ by }),
     response: incidentView,
-    handler: async ({ params, body }) => incident(await dispatch.accept(params.id, actorOf("team", body.by))),
+    handler: async ({ params, user }) => incident(await dispatch.accept(params.id, actorOfUser(user))),
   });
 
   api.route({
@@ -103,10 +112,12 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     path: "/api/offers/{id}/decline",
     summary: "Rescuer declines an offer with a reason; the next team is offered",
     tags: ["dispatch"],
+    access: FIELD,
+    scope: (user, { params }) => scope.offer(user, params.id),
     params: idParams,
     body: z.object({ reason, by }),
     response: incidentView,
-    handler: async ({ params, body }) => incident(await dispatch.decline(params.id, body.reason, actorOf("team", body.by))),
+    handler: async ({ params, body, user }) => incident(await dispatch.decline(params.id, body.reason, actorOfUser(user))),
   });
 
   api.route({
@@ -114,11 +125,12 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     path: "/api/offers/{id}/withdraw",
     summary: "Dispatcher override: withdraw an offer, optionally sending another team by hand",
     tags: ["dispatch"],
+    access: OPERATORS,
     params: idParams,
     body: z.object({ reason, reassignTeamId: z.number().int().positive().optional(), by }),
     response: incidentView,
-    handler: async ({ params, body }) =>
-      incident(await dispatch.withdraw(params.id, { reason: body.reason, reassignTeamId: body.reassignTeamId, actor: actorOf("user", body.by) })),
+    handler: async ({ params, body, user }) =>
+      incident(await dispatch.withdraw(params.id, { reason: body.reason, reassignTeamId: body.reassignTeamId, actor: actorOfUser(user) })),
   });
 
   api.route({
@@ -126,12 +138,14 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     path: "/api/offers/{id}/depart",
     summary: "The accepted team sets off (incident en_route)",
     tags: ["dispatch"],
+    access: FIELD,
+    scope: (user, { params }) => scope.offer(user, params.id),
     params: idParams,
     body: z.object({ lat: lat.optional(), lng: lng.optional(), by }).refine((b) => (b.lat === undefined) === (b.lng === undefined), {
       message: "lat and lng go together",
     }),
     response: incidentView,
-    handler: async ({ params, body }) => incident(await dispatch.depart(params.id, { actor: actorOf("team", body.by), lat: body.lat, lng: body.lng })),
+    handler: async ({ params, body, user }) => incident(await dispatch.depart(params.id, { actor: actorOfUser(user), lat: body.lat, lng: body.lng })),
   });
 
   api.route({
@@ -139,16 +153,18 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     path: "/api/offers/{id}/arrive",
     summary: "Team on scene: by position within the arrival radius, or confirmed by a dispatcher with a reason",
     tags: ["dispatch"],
+    access: FIELD,
+    scope: (user, { params }) => scope.offer(user, params.id),
     params: idParams,
     body: z.union([
       z.object({ lat, lng, by }),
       z.object({ confirm: z.literal(true), reason, lat: lat.optional(), lng: lng.optional(), by }),
     ]),
     response: incidentView,
-    handler: async ({ params, body }) => {
+    handler: async ({ params, body, user }) => {
       const confirmed = "confirm" in body;
       const { incidentId } = await dispatch.arrive(params.id, {
-        actor: actorOf(confirmed ? "user" : "team", body.by),
+        actor: actorOfUser(user),
         lat: body.lat,
         lng: body.lng,
         confirm: confirmed,

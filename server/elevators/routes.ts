@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ApiRouter } from "../platform/http.ts";
+import { CITY_READERS } from "../auth/roles.ts";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import { lookupResult } from "../contracts/index.ts";
 import { ElevatorLookup } from "./lookup.ts";
@@ -12,6 +13,7 @@ export function registerElevatorLookupRoutes(api: ApiRouter, prisma: PrismaClien
     summary:
       "Identify an elevator: q = 6-digit rescue code | 20-digit registration code | caller's phone number | address or building name (fuzzy); plus caller history and open alarms nearby",
     tags: ["elevators"],
+    access: CITY_READERS,
     query: z
       .object({
         q: z.string().trim().min(1, "q must not be empty").max(100).optional(),

@@ -2,6 +2,7 @@ import { Registry, collectDefaultMetrics, Gauge } from "prom-client";
 import type { Express } from "express";
 import type { MqttClient } from "mqtt";
 import type { ApiRouter } from "../platform/http.ts";
+
 import type { Database } from "../platform/db/index.ts";
 import type { Config } from "../platform/config.ts";
 import type { Realtime } from "../platform/realtime.ts";
@@ -44,6 +45,7 @@ export function registerHealthRoutes(api: ApiRouter, app: Express, deps: HealthD
     path: "/api/health",
     summary: "Database, broker, realtime and ingest state",
     tags: ["health"],
+    access: "public",
     response: healthView,
     handler: () => checkHealth(deps),
   });

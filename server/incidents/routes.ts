@@ -1,5 +1,7 @@
 import { z } from "zod";
 import type { ApiRouter } from "../platform/http.ts";
+import { CITY_READERS, FIELD, OPERATORS, READERS } from "../auth/roles.ts";
+import { actorOfUser, scopes } from "../auth/scopes.ts";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import { causeClasses, incidentStatuses, incidentView, massEventView, timelineEventView, timelineView } from "../contracts/index.ts";
 import { ApiError, errors } from "../platform/errors.ts";
@@ -10,10 +12,10 @@ import { applyMassTransition, applyTransition, closeMassEventIfDone, listMassEve
 
 const idParams = z.object({ id: z.coerce.number().int().positive() });
 
-/** Who acts: until sign-in exists (a later issue), the console and the rescuer app say who they are. */
+/** Kept for old clients and ignored: the actor is the signed-in user (issue 6). */
 const actor = z
   .object({ type: z.enum(["user", "team", "system"]), id: z.string().min(1).max(64).nullable().default(null) })
-  .default({ type: "user", id: null });
+  .optional();
 const at = z.iso.datetime({ offset: true, message: "an ISO 8601 time with offset, e.g. 2026-11-27T08:00:00Z" }).optional();
 const count = z.number().int().min(0).max(100);
 
@@ -40,6 +42,7 @@ export function registerIncidentRoutes(
   deps: { events?: DomainEvents; clock?: () => Date; maxFutureSkewMs?: number } = {},
 ): void {
   const clock = deps.clock ?? (() => new Date());
+  const scope = scopes(prisma);
   const changed = (incidentId: number) => deps.events?.emit("incident.changed", { incidentId });
   const when = (value: string | undefined) => {
     const now = clock();
@@ -61,12 +64,22 @@ export function registerIncidentRoutes(
     path: "/api/incidents",
     summary: "List incidents, newest first",
     tags: ["incidents"],
+    access: READERS,
     query: z.object({
       open: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
       limit: z.coerce.number().int().min(1).max(1000).default(200),
     }),
     response: z.array(incidentView),
-    handler: ({ query }) => listIncidentViews(prisma, query),
+    handler: async ({ query, user }) => {
+      const views = await listIncidentViews(prisma, query);
+      if (user.role !== "company_admin") return views;
+      const own = await prisma.incident.findMany({
+        where: { id: { in: views.map((v) => v.id) }, elevator: { maintenanceCompanyId: user.maintenanceCompanyId ?? -1 } },
+        select: { id: true },
+      });
+      const ids = new Set(own.map((r) => r.id));
+      return views.filter((v) => ids.has(v.id));
+    },
   });
 
   api.route({
@@ -74,6 +87,8 @@ export function registerIncidentRoutes(
     path: "/api/incidents/{id}",
     summary: "One incident",
     tags: ["incidents"],
+    access: [...READERS, "rescuer"],
+    scope: (user, { params }) => scope.incident(user, params.id),
     params: idParams,
     response: incidentView,
     handler: async ({ params }) => {
@@ -88,6 +103,8 @@ export function registerIncidentRoutes(
     path: "/api/incidents/{id}/events",
     summary: "The incident's append-only timeline",
     tags: ["incidents"],
+    access: [...READERS, "rescuer"],
+    scope: (user, { params }) => scope.incident(user, params.id),
     params: idParams,
     response: z.array(timelineEventView),
     handler: async ({ params }) => {
@@ -104,11 +121,13 @@ export function registerIncidentRoutes(
     path: "/api/incidents/{id}/transitions",
     summary: "Move an incident to its next status (409 with the allowed next steps when the state machine refuses)",
     tags: ["incidents"],
+    access: FIELD,
+    scope: (user, { params }) => scope.incident(user, params.id),
     params: idParams,
     body: transitionBody,
     response: transitionsReply,
-    handler: async ({ params, body }) => {
-      await applyTransition(prisma, params.id, { ...body, at: when(body.at), actor: body.actor });
+    handler: async ({ params, body, user }) => {
+      await applyTransition(prisma, params.id, { ...body, at: when(body.at), actor: actorOfUser(user) });
       changed(params.id);
       const incident = await loadView(params.id);
       if (incident.massEventId !== null && !isOpen(incident.status)) {
@@ -124,6 +143,8 @@ export function registerIncidentRoutes(
     path: "/api/incidents/{id}/steps",
     summary: "Record a step that is not a state: passenger callback (回拨安抚), follow-up call (回访), note, or trapped/injured counts",
     tags: ["incidents"],
+    access: FIELD,
+    scope: (user, { params }) => scope.incident(user, params.id),
     params: idParams,
     body: z.object({
       type: z.enum(["passenger_callback", "follow_up", "note", "counts"]),
@@ -138,8 +159,8 @@ export function registerIncidentRoutes(
     }),
     status: 201,
     response: transitionsReply,
-    handler: async ({ params, body }) => {
-      await recordStep(prisma, params.id, { ...body, at: when(body.at), actor: body.actor });
+    handler: async ({ params, body, user }) => {
+      await recordStep(prisma, params.id, { ...body, at: when(body.at), actor: actorOfUser(user) });
       changed(params.id);
       return { incident: await loadView(params.id) };
     },
@@ -150,6 +171,8 @@ export function registerIncidentRoutes(
     path: "/api/incidents/{id}/timeline",
     summary: "The append-only timeline with the response intervals computed from it, and the calls attached",
     tags: ["incidents"],
+    access: [...READERS, "rescuer"],
+    scope: (user, { params }) => scope.incident(user, params.id),
     params: idParams,
     response: timelineView,
     handler: async ({ params }) => {
@@ -164,6 +187,7 @@ export function registerIncidentRoutes(
     path: "/api/mass-events",
     summary: "Mass events (several elevators of one site or area failing together), newest first",
     tags: ["incidents"],
+    access: CITY_READERS,
     query: z.object({
       open: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
       limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -177,6 +201,7 @@ export function registerIncidentRoutes(
     path: "/api/mass-events/{id}",
     summary: "One mass event with its member incidents",
     tags: ["incidents"],
+    access: CITY_READERS,
     params: idParams,
     response: massEventView,
     handler: async ({ params }) => {
@@ -191,6 +216,7 @@ export function registerIncidentRoutes(
     path: "/api/mass-events/{id}/transitions",
     summary: "Apply one transition to every member incident where allowed; the refused ones come back with their allowed steps",
     tags: ["incidents"],
+    access: OPERATORS,
     params: idParams,
     body: transitionBody,
     response: z.object({
@@ -198,8 +224,8 @@ export function registerIncidentRoutes(
       applied: z.array(z.number().int()),
       refused: z.array(z.object({ incidentId: z.number().int(), status: z.string(), allowed: z.array(z.string()), message: z.string() })),
     }),
-    handler: async ({ params, body }) => {
-      const result = await applyMassTransition(prisma, params.id, { ...body, at: when(body.at), actor: body.actor });
+    handler: async ({ params, body, user }) => {
+      const result = await applyMassTransition(prisma, params.id, { ...body, at: when(body.at), actor: actorOfUser(user) });
       for (const id of result.applied) changed(id);
       deps.events?.emit("mass_event.changed", { massEventId: params.id });
       const massEvent = await loadMassEvent(prisma, params.id);

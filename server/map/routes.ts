@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ApiRouter } from "../platform/http.ts";
+import { ALL } from "../auth/roles.ts";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { Config } from "../platform/config.ts";
 import type { DispatchService } from "../dispatch/service.ts";
@@ -14,6 +15,7 @@ export function registerMapRoutes(api: ApiRouter, deps: { prisma: PrismaClient; 
     path: "/api/client-config",
     summary: "Settings the console needs before it draws the map",
     tags: ["map"],
+    access: "public",
     response: z.object({
       tiles: z.enum(["osm", "tianditu", "amap", "none"]),
       tiandituKey: z.string().nullable(),
@@ -33,6 +35,7 @@ export function registerMapRoutes(api: ApiRouter, deps: { prisma: PrismaClient; 
     path: "/api/districts",
     summary: "Districts with their outlines (GeoJSON, WGS-84)",
     tags: ["map"],
+    access: ALL,
     response: z.array(districtView),
     handler: async () => {
       const rows = await prisma.district.findMany({ orderBy: { code: "asc" } });
@@ -54,6 +57,7 @@ export function registerMapRoutes(api: ApiRouter, deps: { prisma: PrismaClient; 
     path: "/api/elevators/points",
     summary: "Every elevator's position for the map, in columnar arrays",
     tags: ["map"],
+    access: ALL,
     response: elevatorPoints,
     handler: async () => {
       const rows = (await prisma.$queryRaw`
@@ -77,6 +81,7 @@ export function registerMapRoutes(api: ApiRouter, deps: { prisma: PrismaClient; 
     path: "/api/elevators/by-rescue-code/{rescueCode}",
     summary: "The elevator card for a 6-digit rescue code",
     tags: ["elevators"],
+    access: ALL,
     params: z.object({ rescueCode: z.string().regex(/^\d{6}$/, "a rescue code has 6 digits") }),
     response: elevatorCard,
     handler: async ({ params }) => {
@@ -113,7 +118,11 @@ export function registerMapRoutes(api: ApiRouter, deps: { prisma: PrismaClient; 
     path: "/api/teams",
     summary: "Every rescue team with its live state",
     tags: ["teams"],
+    access: ALL,
     response: z.array(teamView),
-    handler: async () => dispatch.listTeams(),
+    handler: async ({ user }) => {
+      const teams = dispatch.listTeams();
+      return user.role === "company_admin" ? teams.filter((t) => t.maintenanceCompanyId === user.maintenanceCompanyId) : teams;
+    },
   });
 }

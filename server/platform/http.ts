@@ -4,6 +4,22 @@ import { z } from "zod";
 import { ApiError, errors } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { apiError } from "../contracts/index.ts";
+import { maskPersonal, SEES_PHONE_NUMBERS, type Access, type Role, type SessionUser } from "../auth/roles.ts";
+
+/** What the session middleware leaves on the request. */
+export type AuthedRequest = Request & { user?: SessionUser | null };
+
+/** The signed-in user on a request, if any. */
+export const userOf = (req: Request): SessionUser | null => (req as AuthedRequest).user ?? null;
+
+/** One audit entry an API action produces; the app wires the writer (server/audit). */
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  target: string | null;
+  address: string | null;
+  data?: unknown;
+}
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
 
@@ -12,8 +28,21 @@ export interface RouteSpec<
   Q extends z.ZodType = z.ZodType,
   B extends z.ZodType = z.ZodType,
   R extends z.ZodType = z.ZodType,
+  A extends Access = Access,
 > {
   method: Method;
+  /**
+   * Required: who may call the route. A route without a rule does not compile; ApiRouter answers 401
+   * without a session and 403 for a role not listed, before the input is even parsed.
+   */
+  access: A;
+  /**
+   * Resource check after validation (company admins to their own company, rescuers to their own team):
+   * false answers 404 "not found or no access", never revealing that the resource exists.
+   */
+  scope?: (user: SessionUser, input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> }) => Promise<boolean> | boolean;
+  /** Audit action name; mutating role routes are audited by default as `METHOD path`; false: not audited. */
+  audit?: string | false;
   /** OpenAPI style path, e.g. `/api/incidents/{id}`. */
   path: string;
   summary: string;
@@ -23,7 +52,14 @@ export interface RouteSpec<
   body?: B;
   response: R;
   status?: number;
-  handler: (input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; req: Request }) => Promise<z.infer<R>>;
+  handler: (input: {
+    params: z.infer<P>;
+    query: z.infer<Q>;
+    body: z.infer<B>;
+    req: Request;
+    res: Response;
+    user: A extends readonly Role[] ? SessionUser : SessionUser | null;
+  }) => Promise<z.infer<R>>;
 }
 
 /**
@@ -33,14 +69,24 @@ export interface RouteSpec<
 export class ApiRouter {
   readonly registry = new OpenAPIRegistry();
   readonly router: Router = express.Router();
+  /** Every declared route with its rule, for the role-matrix test and the docs. */
+  readonly rules: { method: Method; path: string; access: Access }[] = [];
+  /** Where audit entries go (set by the app); without it nothing is audited. */
+  audit: ((entry: AuditEntry) => Promise<void>) | null = null;
 
-  route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(spec: RouteSpec<P, Q, B, R>): void {
+  route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType, A extends Access>(
+    spec: RouteSpec<P, Q, B, R, A>,
+  ): void {
+    const access: Access = spec.access;
+    if (access === undefined) throw new Error(`route ${spec.method} ${spec.path} has no access rule`);
+    this.rules.push({ method: spec.method, path: spec.path, access });
     const status = spec.status ?? 200;
     const config: RouteConfig = {
       method: spec.method,
       path: spec.path,
       summary: spec.summary,
       tags: spec.tags,
+      "x-access": typeof access === "string" ? access : [...access],
       request: {
         ...(spec.params ? { params: spec.params as never } : {}),
         ...(spec.query ? { query: spec.query as never } : {}),
@@ -49,12 +95,23 @@ export class ApiRouter {
       responses: {
         [status]: { description: "OK", content: { "application/json": { schema: spec.response } } },
         400: { description: "Invalid input", content: { "application/json": { schema: apiError } } },
+        ...(typeof access === "string"
+          ? {}
+          : {
+              401: { description: "Not signed in", content: { "application/json": { schema: apiError } } },
+              403: { description: "Role not allowed", content: { "application/json": { schema: apiError } } },
+            }),
       },
     };
     this.registry.registerPath(config);
     const expressPath = spec.path.replace(/\{(\w+)\}/g, ":$1");
     this.router[spec.method](expressPath, async (req: Request, res: Response, next: NextFunction) => {
       try {
+        const user = userOf(req);
+        if (typeof access !== "string") {
+          if (!user) throw new ApiError(401, "unauthenticated", "sign in first");
+          if (!access.includes(user.role)) throw new ApiError(403, "forbidden", `a ${user.role} may not ${spec.method.toUpperCase()} ${spec.path}`);
+        }
         const parse = <S extends z.ZodType | undefined>(schema: S, value: unknown, where: string) => {
           if (!schema) return undefined;
           const result = schema.safeParse(value);
@@ -64,7 +121,20 @@ export class ApiRouter {
         const params = parse(spec.params, req.params, "path parameters");
         const query = parse(spec.query, req.query, "query");
         const body = parse(spec.body, req.body ?? {}, "body");
-        const result = await spec.handler({ params, query, body, req } as never);
+        if (spec.scope && user && !(await spec.scope(user, { params, query, body } as never))) {
+          throw errors.notFound("the resource (or your access to it)");
+        }
+        let result = await spec.handler({ params, query, body, req, res, user } as never);
+        if (spec.audit !== false && this.audit && typeof access !== "string" && user && spec.method !== "get") {
+          await this.audit({
+            actor: user.username,
+            action: spec.audit ?? `${spec.method.toUpperCase()} ${spec.path}`,
+            target: params && Object.keys(params).length ? JSON.stringify(params) : null,
+            address: req.ip ?? null,
+            data: { role: user.role },
+          });
+        }
+        if (user && !SEES_PHONE_NUMBERS.includes(user.role)) result = maskPersonal(result);
         res.status(status).json(result);
       } catch (error) {
         next(error);

@@ -4,6 +4,7 @@ import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { Redis } from "ioredis";
 import type { ClientToServerEvents, ServerToClientEvents } from "../contracts/index.ts";
 import type { Logger } from "./logger.ts";
+import type { Sessions } from "../auth/sessions.ts";
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
@@ -19,7 +20,7 @@ export interface Realtime {
  * Socket.io with connection-state recovery (a short disconnect replays what was missed); with REDIS_URL
  * the Redis streams adapter lets several server processes broadcast to each other's clients.
  */
-export async function startRealtime(server: http.Server, options: { redisUrl: string | null; log: Logger }): Promise<Realtime> {
+export async function startRealtime(server: http.Server, options: { redisUrl: string | null; log: Logger; sessions: Sessions }): Promise<Realtime> {
   let redis: Redis | null = null;
   if (options.redisUrl) {
     redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3, connectTimeout: 3000 });
@@ -35,6 +36,19 @@ export async function startRealtime(server: http.Server, options: { redisUrl: st
   const io: RealtimeServer = new Server(server, {
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: true },
     ...(redis ? { adapter: createAdapter(redis) } : {}),
+  });
+  // Issue 6: a socket needs a session cookie; it joins rooms by role, company and team. Broadcasts are
+  // still global (io.emit) to every signed-in socket; the rooms are ready for scoped fan-out.
+  io.use((socket, next) => {
+    options.sessions.fromRequest(socket.request).then(
+      (user) => {
+        if (!user) return next(new Error("unauthenticated"));
+        socket.data.user = user;
+        void socket.join([`role:${user.role}`, ...(user.maintenanceCompanyId ? [`company:${user.maintenanceCompanyId}`] : []), ...(user.teamId ? [`team:${user.teamId}`] : [])]);
+        next();
+      },
+      () => next(new Error("session check failed")),
+    );
   });
   return {
     io,

@@ -26,9 +26,13 @@ describe.skipIf(skip)("dispatcher console in Chromium", () => {
 
   it("shows Tianjin in Chinese with districts, teams and a live connection", async () => {
     await page.goto(platform.baseUrl);
-    await expect
-      .poll(() => page.getAttribute('[data-testid="connection-status"]', "data-state"), { timeout: 10_000 })
-      .toBe("connected");
+    // Not signed in: the login form (zh-CN) comes first.
+    await page.locator('[data-testid="login-form"]').waitFor({ state: "visible", timeout: 10_000 });
+    expect(await page.locator('[data-testid="login-form"]').textContent()).toContain("用户名");
+    await page.fill('[data-testid="login-username"]', "dispatcher");
+    await page.fill('[data-testid="login-password"]', "demo96333");
+    await page.click('[data-testid="login-submit"]');
+    await expect.poll(() => page.getAttribute('[data-testid="connection-status"]', "data-state"), { timeout: 10_000 }).toBe("connected");
     expect(await page.getAttribute("html", "lang")).toBe("zh-CN");
     await expect.poll(() => page.locator("text=和平区").count()).toBeGreaterThan(0);
     await page.screenshot({ path: screenshotPath("console-idle") });

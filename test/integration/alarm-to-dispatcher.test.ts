@@ -70,7 +70,7 @@ describe("alarm to dispatcher", () => {
       const team = await consoleClient.waitFor<{ id: number; status: string }>("team:updated", (t) => t.id === offer.teamId, 2000);
       expect(team.payload.status).toBe("offered");
 
-      const events = await (await fetch(`${platform.baseUrl}/api/incidents/${created.payload.id}/events`)).json();
+      const events = await (await platform.fetch(`/api/incidents/${created.payload.id}/events`)).json();
       expect(events.map((e: { type: string }) => e.type)).toEqual(["reported", "offer_made", "transition"]);
     } finally {
       await device.close();
@@ -116,7 +116,7 @@ describe("alarm to dispatcher", () => {
       expect(platform.ingest.counters.unknown_alarm_code - before.unknown_alarm_code).toBe(1);
       const unknown = await platform.db.prisma.alarm.findFirstOrThrow({ where: { deviceId: device.deviceId, alarmId } });
       expect(unknown).toMatchObject({ code: "unknown", rawCode: "smoke_in_shaft", incidentId: null });
-      const health = await (await fetch(`${platform.baseUrl}/api/health`)).json();
+      const health = await (await platform.fetch(`/api/health`)).json();
       expect(health.status).toBe("ok");
       expect(health.ingest.malformed_json).toBeGreaterThanOrEqual(1);
     } finally {

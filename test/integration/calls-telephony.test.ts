@@ -24,14 +24,14 @@ describe("calls and identification", () => {
     const raw = options.raw ?? JSON.stringify(body);
     const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
     const signature = options.signature ?? `sha256=${signTelephony(options.secret ?? SECRET, timestamp, raw)}`;
-    return fetch(`${platform.baseUrl}/api/telephony/events`, {
+    return platform.fetch(`/api/telephony/events`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-timestamp": timestamp, "x-signature": signature },
       body: raw,
     });
   };
   const post = (path: string, body: unknown) =>
-    fetch(`${platform.baseUrl}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    platform.fetch(`${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   const someElevator = (skip = 0) =>
     platform.db.prisma.elevator.findFirstOrThrow({ orderBy: { id: "asc" }, skip, include: { site: true } });
 
@@ -74,7 +74,7 @@ describe("calls and identification", () => {
     expect(replay.status).toBe(409);
     expect((await replay.json()).error.id).toBe("replayed");
 
-    const unsigned = await fetch(`${platform.baseUrl}/api/telephony/events`, {
+    const unsigned = await platform.fetch(`/api/telephony/events`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: raw,
@@ -110,12 +110,12 @@ describe("calls and identification", () => {
     const second = (await again.json()) as { incident: IncidentView; incidentCreated: boolean };
     expect(second.incidentCreated).toBe(false);
     expect(second.incident.id).toBe(outcome.incident.id);
-    const timeline = await (await fetch(`${platform.baseUrl}/api/incidents/${outcome.incident.id}/timeline`)).json();
+    const timeline = await (await platform.fetch(`/api/incidents/${outcome.incident.id}/timeline`)).json();
     expect(timeline.events.map((e: { type: string }) => e.type)).toEqual(["reported", "call_attached"]);
     expect(timeline.calls).toHaveLength(2);
 
     // The caller's history now identifies the elevator.
-    const lookup = (await (await fetch(`${platform.baseUrl}/api/elevators/lookup?q=13912345678`)).json()) as LookupResult;
+    const lookup = (await (await platform.fetch(`/api/elevators/lookup?q=13912345678`)).json()) as LookupResult;
     expect(lookup.kind).toBe("caller");
     expect(lookup.candidates[0]).toMatchObject({ id: elevator.id, match: "caller_history", openIncidentId: outcome.incident.id });
   });
@@ -128,7 +128,7 @@ describe("calls and identification", () => {
       const candidate = code.slice(0, 5) + String(d);
       if (!(await platform.db.prisma.elevator.findUnique({ where: { rescueCode: candidate } }))) unknown = candidate;
     }
-    const res = await fetch(`${platform.baseUrl}/api/elevators/lookup?q=${unknown}`);
+    const res = await platform.fetch(`/api/elevators/lookup?q=${unknown}`);
     expect(res.status).toBe(200);
     const lookup = (await res.json()) as LookupResult;
     expect(lookup.found).toBe(false);
@@ -144,19 +144,19 @@ describe("calls and identification", () => {
 
   it("finds elevators by registration code, address fragment and building name", async () => {
     const elevator = await someElevator(30);
-    const byReg = (await (await fetch(`${platform.baseUrl}/api/elevators/lookup?q=${elevator.registrationCode}`)).json()) as LookupResult;
+    const byReg = (await (await platform.fetch(`/api/elevators/lookup?q=${elevator.registrationCode}`)).json()) as LookupResult;
     expect(byReg).toMatchObject({ kind: "registration_code", found: true });
     expect(byReg.candidates[0]!.id).toBe(elevator.id);
 
     const fragment = elevator.site.address.replace(/^天津市/, "").slice(3);
-    const byAddress = (await (await fetch(`${platform.baseUrl}/api/elevators/lookup?q=${encodeURIComponent(fragment)}`)).json()) as LookupResult;
+    const byAddress = (await (await platform.fetch(`/api/elevators/lookup?q=${encodeURIComponent(fragment)}`)).json()) as LookupResult;
     expect(byAddress.kind).toBe("text");
     expect(byAddress.candidates.map((c) => c.site.id)).toContain(elevator.site.id);
 
-    const byName = (await (await fetch(`${platform.baseUrl}/api/elevators/lookup?q=${encodeURIComponent(elevator.site.name)}`)).json()) as LookupResult;
+    const byName = (await (await platform.fetch(`/api/elevators/lookup?q=${encodeURIComponent(elevator.site.name)}`)).json()) as LookupResult;
     expect(byName.candidates[0]!.site.name).toBe(elevator.site.name);
 
-    const empty = await fetch(`${platform.baseUrl}/api/elevators/lookup`);
+    const empty = await platform.fetch(`/api/elevators/lookup`);
     expect(empty.status).toBe(400);
     expect((await empty.json()).error.message).toMatch(/give q/);
   });

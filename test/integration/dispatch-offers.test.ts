@@ -25,7 +25,7 @@ describe("dispatch offers", () => {
   });
 
   const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${platform.baseUrl}${path}`, {
+    const res = await platform.fetch(`${path}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
@@ -33,7 +33,7 @@ describe("dispatch offers", () => {
     return { status: res.status, body: await res.json() };
   };
   const events = async (id: number) =>
-    ((await (await fetch(`${platform.baseUrl}/api/incidents/${id}/events`)).json()) as { type: string; reason: string | null; data: unknown }[]);
+    ((await (await platform.fetch(`/api/incidents/${id}/events`)).json()) as { type: string; reason: string | null; data: unknown }[]);
 
   /** An elevator whose contracted company has two teams close enough to meet the 30-minute limit. */
   const pickElevator = async () => {
@@ -67,7 +67,7 @@ describe("dispatch offers", () => {
     const o1 = await platform.db.prisma.dispatchOffer.findUniqueOrThrow({ where: { id: first! } });
     expect(o1.tier).toBe(1);
 
-    const candidates = await (await fetch(`${platform.baseUrl}/api/incidents/${incidentId}/candidates?limit=3`)).json();
+    const candidates = await (await platform.fetch(`/api/incidents/${incidentId}/candidates?limit=3`)).json();
     expect(candidates.length).toBeGreaterThan(0);
     expect(candidates.some((c: { teamId: number }) => c.teamId === o1.teamId)).toBe(false);
 

@@ -25,11 +25,11 @@ describe("incident lifecycle over REST", () => {
   });
 
   const post = (path: string, body: unknown) =>
-    fetch(`${platform.baseUrl}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    platform.fetch(`${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   const telephony = (body: unknown) => {
     const raw = JSON.stringify(body);
     const ts = String(Math.floor(Date.now() / 1000));
-    return fetch(`${platform.baseUrl}/api/telephony/events`, {
+    return platform.fetch(`/api/telephony/events`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-timestamp": ts, "x-signature": `sha256=${signTelephony(SECRET, ts, raw)}` },
       body: raw,
@@ -82,7 +82,7 @@ describe("incident lifecycle over REST", () => {
 
     expect((await post(`/api/incidents/${id}/steps`, { type: "follow_up", at: t(1520), outcome: "satisfied" })).status).toBe(201);
 
-    const timeline = (await (await fetch(`${platform.baseUrl}/api/incidents/${id}/timeline`)).json()) as TimelineView;
+    const timeline = (await (await platform.fetch(`/api/incidents/${id}/timeline`)).json()) as TimelineView;
     expect(timeline.intervals).toEqual({
       callProcessingS: 60, // dispatched 80 - answered 20
       acceptanceS: 60,
@@ -102,7 +102,7 @@ describe("incident lifecycle over REST", () => {
       "transition",
       "follow_up",
     ]);
-    expect(timeline.events.find((e) => e.toStatus === "on_scene")).toMatchObject({ actorType: "team", actorId: "team-1", lat: 39.11, lng: 117.21 });
+    expect(timeline.events.find((e) => e.toStatus === "on_scene")).toMatchObject({ actorType: "user", actorId: "dispatcher", lat: 39.11, lng: 117.21 }); // the session, not the body
     expect(timeline.calls.map((c) => c.externalId)).toEqual([callId]);
   });
 
@@ -153,7 +153,7 @@ describe("incident lifecycle over REST", () => {
     }
     // Grouping runs after each opening's commit: the console hears of it.
     const pushed = await consoleClient.waitFor<MassEventView>("mass-event:updated", (m) => m.siteId === site.id, 5000);
-    const list = (await (await fetch(`${platform.baseUrl}/api/mass-events`)).json()) as MassEventView[];
+    const list = (await (await platform.fetch(`/api/mass-events`)).json()) as MassEventView[];
     const mass = list.find((m) => m.siteId === site.id);
     expect(mass).toMatchObject({ id: pushed.payload.id, kind: "building" });
     expect(mass!.incidentIds).toEqual(ids);
@@ -179,9 +179,9 @@ describe("incident lifecycle over REST", () => {
       incidentCreated: boolean;
     };
     expect(second.incidentCreated).toBe(true);
-    const timeline = (await (await fetch(`${platform.baseUrl}/api/incidents/${second.incident.id}/timeline`)).json()) as TimelineView;
+    const timeline = (await (await platform.fetch(`/api/incidents/${second.incident.id}/timeline`)).json()) as TimelineView;
     expect(timeline.events[0]!.data).toMatchObject({ repeatOf: first.id });
-    const old = (await (await fetch(`${platform.baseUrl}/api/incidents/${first.id}/timeline`)).json()) as TimelineView;
+    const old = (await (await platform.fetch(`/api/incidents/${first.id}/timeline`)).json()) as TimelineView;
     expect(old.events.at(-1)).toMatchObject({ type: "repeat_report", data: { newIncidentId: second.incident.id } });
   });
 });

@@ -3,11 +3,28 @@ import type { ClientToServerEvents, ServerToClientEvents } from "../../server/co
 import { SimulatedDevice } from "../../devices/device.ts";
 import { demoDeviceId, demoDeviceSecret } from "../../server/devices/secrets.ts";
 
+/** The demo accounts' password (server/seed). */
+export const DEMO_PASSWORD = "demo96333";
+
+/** Signs in a demo account and returns its session cookie (`name=value`). */
+export async function login(baseUrl: string, username = "dispatcher", password = DEMO_PASSWORD): Promise<string> {
+  const res = await fetch(`${baseUrl}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+  if (res.status !== 200) throw new Error(`login as ${username} failed: HTTP ${res.status} ${await res.text()}`);
+  const cookie = res.headers.get("set-cookie");
+  if (!cookie) throw new Error("login set no cookie");
+  return cookie.split(";")[0]!;
+}
+
 export type ConsoleSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** A dispatcher-side Socket.io client that records every broadcast it receives, with arrival times. */
-export async function connectConsole(baseUrl: string) {
-  const socket: ConsoleSocket = io(baseUrl, { transports: ["websocket"], reconnection: false });
+export async function connectConsole(baseUrl: string, cookie?: string) {
+  const session = cookie ?? (await login(baseUrl, "dispatcher"));
+  const socket: ConsoleSocket = io(baseUrl, { transports: ["websocket"], reconnection: false, extraHeaders: { cookie: session } });
   const received: { event: keyof ServerToClientEvents; at: number; payload: unknown }[] = [];
   socket.onAny((event: keyof ServerToClientEvents, payload: unknown) => received.push({ event, at: Date.now(), payload }));
   await new Promise<void>((resolve, reject) => {

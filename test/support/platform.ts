@@ -2,10 +2,13 @@ import { loadConfig } from "../../server/platform/config.ts";
 import { createLogger } from "../../server/platform/logger.ts";
 import { startPlatform, type Platform } from "../../server/app.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
+import { login } from "./clients.ts";
 
 export interface TestPlatform extends Platform {
   baseUrl: string;
   database: TestDatabase;
+  /** fetch on this server signed in as a demo user, the dispatcher by default (JSON content type by default). */
+  fetch(path: string, init?: RequestInit, as?: string): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -42,9 +45,19 @@ export async function startTestPlatform(
     if (owned) await database.drop();
     throw error;
   }
+  const baseUrl = `http://127.0.0.1:${platform.httpPort}`;
+  const cookies = new Map<string, Promise<string>>();
   return {
     ...platform,
-    baseUrl: `http://127.0.0.1:${platform.httpPort}`,
+    baseUrl,
+    async fetch(path: string, init: RequestInit = {}, as = "dispatcher") {
+      if (!cookies.has(as)) cookies.set(as, login(baseUrl, as));
+      const cookie = cookies.get(as)!;
+      const headers = new Headers(init.headers);
+      if (!headers.has("content-type")) headers.set("content-type", "application/json");
+      headers.set("cookie", await cookie);
+      return fetch(`${baseUrl}${path}`, { ...init, headers });
+    },
     database,
     async close() {
       await platform.stop();

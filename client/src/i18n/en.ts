@@ -7,6 +7,16 @@ const en: Resources = {
     language: "Language",
     beijingTime: "Beijing time",
   },
+  login: {
+    title: "Sign in",
+    username: "Username",
+    password: "Password",
+    submit: "Sign in",
+    failed: "Wrong username or password",
+    locked: "The account is locked; try again later",
+    error: "Sign-in failed; try again",
+    logout: "Sign out",
+  },
   connection: {
     connected: "Connected",
     disconnected: "Reconnecting…",

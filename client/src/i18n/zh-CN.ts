@@ -5,6 +5,16 @@ const zhCN = {
     language: "语言",
     beijingTime: "北京时间",
   },
+  login: {
+    title: "登录",
+    username: "用户名",
+    password: "密码",
+    submit: "登录",
+    failed: "用户名或密码错误",
+    locked: "账号已锁定，请稍后再试",
+    error: "登录失败，请重试",
+    logout: "退出",
+  },
   connection: {
     connected: "已连接",
     disconnected: "重新连接中…",

@@ -1,0 +1,14 @@
+import { connectDatabase } from "../platform/db/index.ts";
+import { describeTarget, parseDatabaseUrl } from "../platform/db/target.ts";
+import { verifyAuditChain } from "./log.ts";
+
+/** `npm run audit:verify`: exits 1 when the audit log's hash chain is broken. */
+const target = parseDatabaseUrl(process.env.DATABASE_URL);
+const db = await connectDatabase(target);
+try {
+  const check = await verifyAuditChain(db.prisma);
+  console.log(`${describeTarget(target)}: ${check.message}`);
+  process.exitCode = check.ok ? 0 : 1;
+} finally {
+  await db.close().catch(() => {});
+}

@@ -1,0 +1,210 @@
+import { z } from "zod";
+import type { ApiRouter, AuditEntry } from "../platform/http.ts";
+import type { PrismaClient } from "../platform/db/generated/client.ts";
+import { ApiError, errors } from "../platform/errors.ts";
+import { hashPassword, verifyPassword } from "./password.ts";
+import { ADMINS, ALL, roles } from "./roles.ts";
+import { clearedCookie, sessionCookie, type Sessions } from "./sessions.ts";
+
+export const LOCKOUT_FAILURES = 5;
+export const LOCKOUT_MS = 15 * 60_000;
+const RATE_WINDOW_MS = 60_000;
+const RATE_MAX = 20;
+
+const username = z.string().trim().min(1).max(64);
+const password = z.string().min(1).max(256);
+const newPassword = z.string().min(10, "at least 10 characters").max(256);
+const meView = z.object({
+  id: z.number().int(),
+  username: z.string(),
+  displayName: z.string(),
+  role: z.enum(roles),
+  maintenanceCompanyId: z.number().int().nullable(),
+  teamId: z.number().int().nullable(),
+});
+const userView = meView.extend({ disabled: z.boolean(), lockedUntil: z.string().nullable() });
+
+// Spent on unknown usernames too, so timing does not reveal which accounts exist.
+const DUMMY_HASH = await hashPassword("not-a-real-password");
+
+/** Login, logout, me, password change and user administration. */
+export function registerAuthRoutes(
+  api: ApiRouter,
+  deps: { prisma: PrismaClient; sessions: Sessions; audit: (entry: AuditEntry) => Promise<void>; secureCookies?: boolean },
+): void {
+  const { prisma, sessions } = deps;
+  // Per-address failed-attempt counter (per process); the lockout counter on the user row is shared.
+  const attempts = new Map<string, { count: number; since: number }>();
+
+  api.route({
+    method: "post",
+    path: "/api/auth/login",
+    summary: "Sign in: sets an httpOnly SameSite=Strict session cookie; 5 wrong passwords lock the account for 15 min",
+    tags: ["auth"],
+    access: "public",
+    body: z.object({ username, password }),
+    response: meView,
+    handler: async ({ body, req, res }) => {
+      const address = req.ip ?? "unknown";
+      const now = Date.now();
+      const a = attempts.get(address);
+      if (a && now - a.since < RATE_WINDOW_MS && a.count >= RATE_MAX) {
+        throw new ApiError(429, "rate_limited", "too many failed sign-in attempts from this address; wait a minute");
+      }
+      const failedHere = () => {
+        const cur = attempts.get(address);
+        if (cur && now - cur.since < RATE_WINDOW_MS) cur.count++;
+        else attempts.set(address, { count: 1, since: now });
+        if (attempts.size > 10_000) attempts.clear();
+      };
+
+      const user = await prisma.user.findUnique({ where: { username: body.username } });
+      const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_HASH);
+      if (user && user.lockedUntil && user.lockedUntil.getTime() > now) {
+        await deps.audit({ actor: body.username, action: "auth.login_locked", target: null, address });
+        throw new ApiError(423, "account_locked", "the account is locked after repeated failures; try again later");
+      }
+      if (!user || !ok || user.disabled) {
+        if (user) {
+          const failed = user.failedLogins + 1;
+          await prisma.user.update({
+            where: { id: user.id },
+            data: { failedLogins: failed >= LOCKOUT_FAILURES ? 0 : failed, lockedUntil: failed >= LOCKOUT_FAILURES ? new Date(now + LOCKOUT_MS) : null },
+          });
+        }
+        failedHere();
+        await deps.audit({ actor: body.username, action: "auth.login_failed", target: null, address });
+        throw new ApiError(401, "bad_credentials", "wrong username or password");
+      }
+      if (user.failedLogins || user.lockedUntil) await prisma.user.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: null } });
+      const { token, expiresAt } = await sessions.create(user.id, address);
+      res.setHeader("Set-Cookie", sessionCookie(token, expiresAt, deps.secureCookies ?? false));
+      await deps.audit({ actor: user.username, action: "auth.login", target: null, address });
+      return { id: user.id, username: user.username, displayName: user.displayName, role: user.role, maintenanceCompanyId: user.maintenanceCompanyId, teamId: user.teamId };
+    },
+  });
+
+  api.route({
+    method: "post",
+    path: "/api/auth/logout",
+    summary: "Sign out: ends this session",
+    tags: ["auth"],
+    access: ALL,
+    audit: "auth.logout",
+    response: z.object({ ok: z.literal(true) }),
+    handler: async ({ user, res }) => {
+      await sessions.end(user.sessionId);
+      res.setHeader("Set-Cookie", clearedCookie);
+      return { ok: true as const };
+    },
+  });
+
+  api.route({
+    method: "get",
+    path: "/api/auth/me",
+    summary: "The signed-in user (401 when not signed in)",
+    tags: ["auth"],
+    access: ALL,
+    response: meView,
+    handler: async ({ user }) => ({
+      id: user.id,
+      username: user.username,
+      displayName: user.displayName,
+      role: user.role,
+      maintenanceCompanyId: user.maintenanceCompanyId,
+      teamId: user.teamId,
+    }),
+  });
+
+  api.route({
+    method: "post",
+    path: "/api/auth/password",
+    summary: "Change one's own password; other sessions of the user end",
+    tags: ["auth"],
+    access: ALL,
+    audit: "auth.password_change",
+    body: z.object({ currentPassword: password, newPassword }),
+    response: z.object({ ok: z.literal(true) }),
+    handler: async ({ body, user }) => {
+      const row = await prisma.user.findUniqueOrThrow({ where: { id: user.id } });
+      if (!(await verifyPassword(body.currentPassword, row.passwordHash))) throw new ApiError(400, "bad_credentials", "the current password is wrong");
+      await prisma.user.update({ where: { id: user.id }, data: { passwordHash: await hashPassword(body.newPassword), passwordChangedAt: new Date() } });
+      await sessions.endAllOf(user.id, user.sessionId);
+      return { ok: true as const };
+    },
+  });
+
+  const presentUser = (u: { id: number; username: string; displayName: string; role: (typeof roles)[number]; maintenanceCompanyId: number | null; teamId: number | null; disabled: boolean; lockedUntil: Date | null }) => ({
+    id: u.id,
+    username: u.username,
+    displayName: u.displayName,
+    role: u.role,
+    maintenanceCompanyId: u.maintenanceCompanyId,
+    teamId: u.teamId,
+    disabled: u.disabled,
+    lockedUntil: u.lockedUntil?.toISOString() ?? null,
+  });
+
+  api.route({
+    method: "get",
+    path: "/api/users",
+    summary: "Every account (platform admin)",
+    tags: ["auth"],
+    access: ADMINS,
+    response: z.array(userView),
+    handler: async () => (await prisma.user.findMany({ orderBy: { id: "asc" } })).map(presentUser),
+  });
+
+  api.route({
+    method: "post",
+    path: "/api/users",
+    summary: "Create an account (platform admin)",
+    tags: ["auth"],
+    access: ADMINS,
+    audit: "user.create",
+    status: 201,
+    body: z.object({
+      username: z.string().trim().regex(/^[a-z0-9_.-]{3,64}$/, "3-64 of a-z 0-9 _ . -"),
+      displayName: z.string().trim().min(1).max(100),
+      password: newPassword,
+      role: z.enum(roles),
+      maintenanceCompanyId: z.number().int().positive().nullable().default(null),
+      teamId: z.number().int().positive().nullable().default(null),
+    }),
+    response: userView,
+    handler: async ({ body }) => {
+      if (await prisma.user.findUnique({ where: { username: body.username } })) throw errors.conflict(`user ${body.username} exists`);
+      const row = await prisma.user.create({
+        data: { ...body, passwordHash: await hashPassword(body.password), password: undefined } as never,
+      });
+      return presentUser(row);
+    },
+  });
+
+  api.route({
+    method: "patch",
+    path: "/api/users/{id}",
+    summary: "Change an account's role, scope, or disable/unlock it (platform admin); disabling ends its sessions",
+    tags: ["auth"],
+    access: ADMINS,
+    audit: "user.update",
+    params: z.object({ id: z.coerce.number().int().positive() }),
+    body: z.object({
+      displayName: z.string().trim().min(1).max(100).optional(),
+      role: z.enum(roles).optional(),
+      maintenanceCompanyId: z.number().int().positive().nullable().optional(),
+      teamId: z.number().int().positive().nullable().optional(),
+      disabled: z.boolean().optional(),
+      unlock: z.literal(true).optional(),
+    }),
+    response: userView,
+    handler: async ({ params, body }) => {
+      const { unlock, ...data } = body;
+      const exists = await prisma.user.findUnique({ where: { id: params.id }, select: { id: true } });
+      if (!exists) throw errors.notFound(`user ${params.id}`);
+      const row = await prisma.user.update({ where: { id: params.id }, data: { ...data, ...(unlock ? { failedLogins: 0, lockedUntil: null } : {}) } });
+      if (body.disabled || body.role) await sessions.endAllOf(params.id);
+      return presentUser(row);
+    },
+  });
+}

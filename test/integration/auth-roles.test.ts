@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { io } from "socket.io-client";
+import { startTestPlatform, type TestPlatform } from "../support/platform.ts";
+import { DEMO_PASSWORD, login } from "../support/clients.ts";
+import { roles, type Role } from "../../server/auth/roles.ts";
+
+/** One demo account per role (server/seed). */
+const ACCOUNTS: Record<Role, string> = {
+  dispatcher: "dispatcher",
+  rescuer: "rescuer1",
+  supervisor: "supervisor",
+  company_admin: "company1",
+  admin: "admin",
+};
+
+type Operation = { "x-access"?: "public" | "machine" | Role[] };
+
+describe("accounts, roles and the allow/deny matrix", () => {
+  let platform: TestPlatform;
+  const cookies = new Map<Role, string>();
+  const call = (method: string, path: string, cookie: string | null, body?: unknown) =>
+    fetch(`${platform.baseUrl}${path}`, {
+      method: method.toUpperCase(),
+      headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}) },
+      body: method === "get" ? undefined : JSON.stringify(body ?? {}),
+    });
+
+  beforeAll(async () => {
+    platform = await startTestPlatform({ TELEPHONY_SECRET: "matrix-test-telephony-secret-0123456789" });
+    for (const role of roles) cookies.set(role, await login(platform.baseUrl, ACCOUNTS[role]));
+  });
+  afterAll(async () => {
+    await platform?.close();
+  });
+
+  it("walks every route of the OpenAPI document with every role and with none", async () => {
+    const doc = (await (await fetch(`${platform.baseUrl}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, Operation>> };
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
+    expect(operations.length).toBeGreaterThan(40);
+    // Logout ends the session it is called with: walk it last.
+    operations.sort((a, b) => Number(a.path === "/api/auth/logout") - Number(b.path === "/api/auth/logout"));
+    const matrix: string[] = [];
+    for (const { path, method, op } of operations) {
+      const access = op["x-access"];
+      expect(access, `${method.toUpperCase()} ${path} declares no access rule`).toBeDefined();
+      const url = path.replace("{rescueCode}", "000000").replace("{id}", path.startsWith("/api/devices") ? "tj-000001" : "1");
+      const row: string[] = [];
+      for (const caller of [null, ...roles] as (Role | null)[]) {
+        const res = await call(method, url, caller ? cookies.get(caller)! : null);
+        const denied = res.status === 401 || res.status === 403;
+        const where = `${method.toUpperCase()} ${path} as ${caller ?? "anonymous"} -> ${res.status}`;
+        expect(res.status, where).toBeLessThan(500);
+        if (access === "public") expect(denied, where).toBe(false);
+        else if (access === "machine") expect(res.status >= 200 && res.status < 300, where).toBe(false);
+        else if (caller === null) expect(res.status, where).toBe(401);
+        else if (access!.includes(caller)) expect(denied, where).toBe(false);
+        else expect(res.status, where).toBe(403);
+        row.push(denied ? "-" : "+");
+      }
+      matrix.push(`${row.join("")} ${method.toUpperCase()} ${path}`);
+    }
+    // The walk signed everyone out (logout is a route too): sign in again for the tests below.
+    for (const role of roles) cookies.set(role, await login(platform.baseUrl, ACCOUNTS[role]));
+    console.log(`allow matrix (anonymous ${roles.join(" ")}):\n${matrix.join("\n")}`);
+  });
+
+  it("signs in and out, refuses a wrong password, and locks an account after five failures", async () => {
+    const me = await fetch(`${platform.baseUrl}/api/auth/me`);
+    expect(me.status).toBe(401);
+    const cookie = await login(platform.baseUrl, "rescuer2");
+    const res = await call("get", "/api/auth/me", cookie);
+    expect(await res.json()).toMatchObject({ username: "rescuer2", role: "rescuer" });
+
+    const login1 = await fetch(`${platform.baseUrl}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "rescuer2", password: DEMO_PASSWORD }) });
+    expect(login1.headers.get("set-cookie")).toMatch(/HttpOnly; SameSite=Strict/);
+
+    expect((await call("post", "/api/auth/logout", cookie)).status).toBe(200);
+    expect((await call("get", "/api/auth/me", cookie)).status).toBe(401);
+
+    for (let i = 0; i < 5; i++) {
+      const bad = await call("post", "/api/auth/login", null, { username: "rescuer3", password: "wrong" });
+      expect(bad.status).toBe(401);
+    }
+    const locked = await call("post", "/api/auth/login", null, { username: "rescuer3", password: DEMO_PASSWORD });
+    expect(locked.status).toBe(423);
+    expect((await call("patch", "/api/users/1", cookies.get("admin")!, {})).status).toBe(200);
+  });
+
+  it("changes a password and ends the user's other sessions", async () => {
+    const a = await login(platform.baseUrl, "rescuer2");
+    const b = await login(platform.baseUrl, "rescuer2");
+    expect((await call("post", "/api/auth/password", a, { currentPassword: "nope", newPassword: "a-new-secret-1" })).status).toBe(400);
+    expect((await call("post", "/api/auth/password", a, { currentPassword: DEMO_PASSWORD, newPassword: "a-new-secret-1" })).status).toBe(200);
+    expect((await call("get", "/api/auth/me", a)).status).toBe(200);
+    expect((await call("get", "/api/auth/me", b)).status).toBe(401);
+    await login(platform.baseUrl, "rescuer2", "a-new-secret-1");
+  });
+
+  it("refuses mutating requests that are not JSON (CSRF) and cross-origin API requests", async () => {
+    const form = await fetch(`${platform.baseUrl}/api/calls`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookies.get("dispatcher")! },
+      body: "callerNumber=13800000000",
+    });
+    expect(form.status).toBe(415);
+    const cross = await fetch(`${platform.baseUrl}/api/incidents`, { headers: { origin: "https://evil.example", cookie: cookies.get("dispatcher")! } });
+    expect(cross.status).toBe(403);
+    expect(cross.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("scopes company admins and rescuers to their own teams", async () => {
+    const teams = (await (await call("get", "/api/teams", cookies.get("company_admin")!)).json()) as { id: number; maintenanceCompanyId: number | null }[];
+    expect(teams.length).toBeGreaterThan(0);
+    expect(teams.every((t) => t.maintenanceCompanyId === 1)).toBe(true);
+    const other = await platform.db.prisma.team.findFirstOrThrow({ where: { NOT: { maintenanceCompanyId: 1 } } });
+    expect((await call("post", `/api/teams/${other.id}/status`, cookies.get("company_admin")!, { status: "off_duty" })).status).toBe(404);
+    expect((await call("post", `/api/teams/${teams[0]!.id}/status`, cookies.get("company_admin")!, { status: "available" })).status).toBe(200);
+    const rescuer = await platform.db.prisma.user.findUniqueOrThrow({ where: { username: "rescuer1" } });
+    expect((await call("post", `/api/teams/${other.id === rescuer.teamId ? other.id + 1 : other.id}/status`, cookies.get("rescuer")!, { status: "available" })).status).toBe(404);
+  });
+
+  it("masks caller numbers for roles that do not need them", async () => {
+    const created = await call("post", "/api/calls", cookies.get("dispatcher")!, { callerNumber: "13912345678" });
+    expect(created.status).toBe(201);
+    const { call: c } = (await created.json()) as { call: { id: number; callerNumber: string } };
+    expect(c.callerNumber).toBe("13912345678");
+    const asSupervisor = (await (await call("get", `/api/calls/${c.id}`, cookies.get("supervisor")!)).json()) as { callerNumber: string };
+    expect(asSupervisor.callerNumber).toBe("139****5678");
+  });
+
+  it("refuses a Socket.io connection without a session", async () => {
+    const socket = io(platform.baseUrl, { transports: ["websocket"], reconnection: false });
+    const error = await new Promise<Error>((resolve) => socket.once("connect_error", resolve));
+    socket.close();
+    expect(error.message).toBe("unauthenticated");
+  });
+
+  it("writes audit entries readable by supervisors only", async () => {
+    const res = await call("get", "/api/audit?limit=1000", cookies.get("supervisor")!);
+    expect(res.status).toBe(200);
+    const rows = (await res.json()) as { actor: string; action: string }[];
+    expect(rows.some((r) => r.action === "auth.login" && r.actor === "dispatcher")).toBe(true);
+    expect(rows.some((r) => r.action === "auth.login_failed" && r.actor === "rescuer3")).toBe(true);
+    expect(rows.some((r) => r.action === "POST /api/calls")).toBe(true);
+    expect((await call("get", "/api/audit", cookies.get("dispatcher")!)).status).toBe(403);
+    expect(await (await call("get", "/api/audit/verify", cookies.get("admin")!)).json()).toMatchObject({ ok: true });
+  });
+});
