@@ -216,20 +216,20 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
 
     events.on("incident.opened", async ({ incidentId, autoDispatch }) => {
       const view = await loadIncidentView(db.prisma, incidentId);
-      if (view) realtime.io.emit("incident:created", view);
+      if (view) realtime.broadcast("incident:created", view);
       if (autoDispatch) await dispatch.autoDispatch(incidentId);
     });
     events.on("incident.changed", async ({ incidentId }) => {
       const view = await loadIncidentView(db.prisma, incidentId);
-      if (view) realtime.io.emit("incident:updated", view);
+      if (view) realtime.broadcast("incident:updated", view);
     });
     // issue 4: calls, timeline entries and mass events to the consoles
-    startCallFanout(events, db.prisma, (event, ...args) => void realtime.io.emit(event, ...args));
-    startIncidentFanout(events, db.prisma, (event, ...args) => void realtime.io.emit(event, ...args));
+    startCallFanout(events, db.prisma, realtime.broadcast);
+    startIncidentFanout(events, db.prisma, realtime.broadcast);
     startMassEventGrouping(events, db.prisma, (error) => log.error({ err: error }, "mass event grouping failed"));
     // --- issue 5: free teams when an incident ends; SLA deadlines fired from database rows ---
     events.on("incident.changed", ({ incidentId }) => dispatch.onIncidentChanged(incidentId));
-    dispatch.notifySla = (event, alert) => realtime.io.emit(event, alert);
+    dispatch.notifySla = (event, alert) => realtime.broadcast(event, alert);
     const sla = new SlaScheduler(
       db.prisma,
       {
@@ -245,7 +245,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     // --- end issue 5 ---
     events.on("team.changed", ({ teamId }) => {
       const team = dispatch.team(teamId);
-      if (team) realtime.io.emit("team:updated", team);
+      if (team) realtime.broadcast("team:updated", team);
     });
 
     await new Promise<void>((resolve, reject) => {

@@ -5,6 +5,7 @@ import { Redis } from "ioredis";
 import type { ClientToServerEvents, ServerToClientEvents } from "../contracts/index.ts";
 import type { Logger } from "./logger.ts";
 import type { Sessions } from "../auth/sessions.ts";
+import { SEES_PHONE_NUMBERS, maskPersonal } from "../auth/roles.ts";
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
@@ -12,6 +13,11 @@ export class RedisUnavailableError extends Error {}
 
 export interface Realtime {
   io: RealtimeServer;
+  /**
+   * Every server -> console broadcast goes through here: roles that may see callers' numbers get the payload
+   * as it is, every other signed-in socket a copy with the numbers masked (the REST presenters do the same).
+   */
+  broadcast<E extends keyof ServerToClientEvents>(event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
   adapter: "memory" | "redis";
   close(): Promise<void>;
 }
@@ -50,8 +56,13 @@ export async function startRealtime(server: http.Server, options: { redisUrl: st
       () => next(new Error("session check failed")),
     );
   });
+  const fullView = SEES_PHONE_NUMBERS.map((role) => `role:${role}`);
   return {
     io,
+    broadcast(event, ...args) {
+      io.to(fullView).emit(event, ...args);
+      io.except(fullView).emit(event, ...(maskPersonal(args) as typeof args));
+    },
     adapter: redis ? "redis" : "memory",
     async close() {
       await io.close();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { io } from "socket.io-client";
 import { startTestPlatform, type TestPlatform } from "../support/platform.ts";
-import { DEMO_PASSWORD, login } from "../support/clients.ts";
+import { DEMO_PASSWORD, connectConsole, login } from "../support/clients.ts";
 import { roles, type Role } from "../../server/auth/roles.ts";
 
 /** One demo account per role (server/seed). */
@@ -119,13 +119,25 @@ describe("accounts, roles and the allow/deny matrix", () => {
     expect((await call("post", `/api/teams/${other.id === rescuer.teamId ? other.id + 1 : other.id}/status`, cookies.get("rescuer")!, { status: "available" })).status).toBe(404);
   });
 
-  it("masks caller numbers for roles that do not need them", async () => {
+  it("masks caller numbers for roles that do not need them, in REST and in socket pushes", async () => {
+    const dispatcherSocket = await connectConsole(platform.baseUrl, cookies.get("dispatcher")!);
+    const supervisorSocket = await connectConsole(platform.baseUrl, cookies.get("supervisor")!);
     const created = await call("post", "/api/calls", cookies.get("dispatcher")!, { callerNumber: "13912345678" });
     expect(created.status).toBe(201);
     const { call: c } = (await created.json()) as { call: { id: number; callerNumber: string } };
     expect(c.callerNumber).toBe("13912345678");
     const asSupervisor = (await (await call("get", `/api/calls/${c.id}`, cookies.get("supervisor")!)).json()) as { callerNumber: string };
     expect(asSupervisor.callerNumber).toBe("139****5678");
+    type Pushed = { id: number; callerNumber: string };
+    const pushes = (client: typeof dispatcherSocket) =>
+      client.received.filter((r) => r.event.startsWith("call:") && (r.payload as Pushed).id === c.id).map((r) => (r.payload as Pushed).callerNumber);
+    await expect.poll(() => pushes(dispatcherSocket).length).toBeGreaterThan(0);
+    await expect.poll(() => pushes(supervisorSocket).length).toBe(pushes(dispatcherSocket).length);
+    // Each socket gets every push once, in the form its role may see.
+    expect(new Set(pushes(dispatcherSocket))).toEqual(new Set(["13912345678"]));
+    expect(new Set(pushes(supervisorSocket))).toEqual(new Set(["139****5678"]));
+    dispatcherSocket.close();
+    supervisorSocket.close();
   });
 
   it("refuses a Socket.io connection without a session", async () => {
