@@ -5,7 +5,7 @@ import { actorOfUser, scopes } from "../auth/scopes.ts";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import { incidentView, rankedTeamView, teamView } from "../contracts/index.ts";
 import { errors } from "../platform/errors.ts";
-import { loadIncidentView } from "../incidents/presenter.ts";
+import { requireIncidentView } from "../incidents/presenter.ts";
 import type { DispatchService } from "./service.ts";
 
 const idParams = z.object({ id: z.coerce.number().int().positive() });
@@ -19,11 +19,7 @@ const by = z.string().trim().min(1).max(64).optional();
 export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaClient; dispatch: DispatchService }): void {
   const { prisma, dispatch } = deps;
   const scope = scopes(prisma);
-  const incident = async (id: number) => {
-    const view = await loadIncidentView(prisma, id);
-    if (!view) throw errors.notFound(`incident ${id}`);
-    return view;
-  };
+  const incident = (id: number) => requireIncidentView(prisma, id);
 
   api.route({
     method: "post",

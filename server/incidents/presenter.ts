@@ -1,6 +1,7 @@
 import type { IncidentView } from "../contracts/index.ts";
 import type { DbClient } from "../platform/db/types.ts";
 import { openStatuses } from "./lifecycle.ts";
+import { errors } from "../platform/errors.ts";
 
 const incidentInclude = {
   elevator: { include: { site: true } },
@@ -68,6 +69,13 @@ export function presentIncident(incident: Loaded): IncidentView {
 export async function loadIncidentView(db: DbClient, id: number): Promise<IncidentView | null> {
   const incident = await loadOne(db, id);
   return incident ? presentIncident(incident) : null;
+}
+
+/** The incident's view, or the API's 404 when there is no such incident. */
+export async function requireIncidentView(db: DbClient, id: number): Promise<IncidentView> {
+  const view = await loadIncidentView(db, id);
+  if (!view) throw errors.notFound(`incident ${id}`);
+  return view;
 }
 
 export async function listIncidentViews(db: DbClient, filter: { open: boolean; limit: number }): Promise<IncidentView[]> {

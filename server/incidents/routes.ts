@@ -6,7 +6,7 @@ import type { PrismaClient } from "../platform/db/generated/client.ts";
 import { causeClasses, incidentStatuses, incidentView, massEventView, timelineEventView, timelineView } from "../contracts/index.ts";
 import { ApiError, errors } from "../platform/errors.ts";
 import type { DomainEvents } from "../platform/events.ts";
-import { listIncidentViews, loadIncidentView } from "./presenter.ts";
+import { listIncidentViews, requireIncidentView } from "./presenter.ts";
 import { isOpen } from "./lifecycle.ts";
 import { applyMassTransition, applyTransition, closeMassEventIfDone, listMassEvents, loadMassEvent, loadTimeline, presentEvent, recordStep } from "./commands.ts";
 
@@ -54,11 +54,7 @@ export function registerIncidentRoutes(
     }
     return t;
   };
-  const loadView = async (id: number) => {
-    const view = await loadIncidentView(prisma, id);
-    if (!view) throw errors.notFound(`incident ${id}`);
-    return view;
-  };
+  const loadView = (id: number) => requireIncidentView(prisma, id);
   api.route({
     method: "get",
     path: "/api/incidents",
@@ -91,11 +87,7 @@ export function registerIncidentRoutes(
     scope: (user, { params }) => scope.incident(user, params.id),
     params: idParams,
     response: incidentView,
-    handler: async ({ params }) => {
-      const view = await loadIncidentView(prisma, params.id);
-      if (!view) throw errors.notFound(`incident ${params.id}`);
-      return view;
-    },
+    handler: ({ params }) => loadView(params.id),
   });
 
   api.route({
