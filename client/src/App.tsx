@@ -1,9 +1,24 @@
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { IncidentQueue } from "./incidents/IncidentQueue.tsx";
+import { IncidentDetail } from "./incidents/IncidentDetail.tsx";
+import { CallIntake } from "./calls/CallIntake.tsx";
+import { TeamBoard } from "./dispatch/TeamBoard.tsx";
+import { SlaAlerts } from "./alerts/SlaAlerts.tsx";
+import { SoundToggle } from "./alerts/SoundToggle.tsx";
+import { ShortcutHelp, useShortcuts } from "./shortcuts.tsx";
 import { languages, type Language } from "./i18n/index.ts";
 import { MapView, type FlyRequest } from "./map/MapView.tsx";
-import { connectRealtime, dismissError, loadStatic, retryFailed, useConsole, type ErrorKey } from "./realtime.ts";
+import {
+  connectRealtime,
+  consoleActions,
+  dismissError,
+  loadStatic,
+  retryFailed,
+  useConsole,
+  type ErrorKey,
+  type SidePanel,
+} from "./realtime.ts";
 import { formatDateTime, useNow } from "./time.ts";
 import { logout } from "./auth/AuthGate.tsx";
 
@@ -16,18 +31,21 @@ export function App() {
   const teams = useConsole((s) => s.teams);
   const incidents = useConsole((s) => s.incidents);
   const errors = useConsole((s) => s.errors);
-  const [selectedId, setSelectedId] = useState<number | null>(null);
+  const selectedId = useConsole((s) => s.selectedIncidentId);
   const [flyTo, setFlyTo] = useState<FlyRequest | null>(null);
+  const [helpOpen, setHelpOpen] = useState(false);
 
   useEffect(() => {
     loadStatic();
     return connectRealtime();
   }, []);
 
-  const selectFromQueue = useCallback((id: number) => {
-    setSelectedId(id);
+  const selectAndLocate = useCallback((id: number) => {
+    consoleActions.selectIncident(id);
     setFlyTo((prev) => ({ id, nonce: (prev?.nonce ?? 0) + 1 }));
   }, []);
+
+  useShortcuts({ selectAndLocate, toggleHelp: () => setHelpOpen((open) => !open), closeHelp: () => setHelpOpen(false) });
 
   return (
     <div className="app">
@@ -45,6 +63,10 @@ export function App() {
           </span>
         </div>
         <div className="header__right">
+          <button type="button" className="header__help" onClick={() => setHelpOpen(true)} title={t("shortcuts.title")} data-testid="shortcut-help-button">
+            ?
+          </button>
+          <SoundToggle />
           <HeaderClock />
           <span className={`conn conn--${connection}`} data-testid="connection-status" data-state={connection}>
             <span className="conn__dot" aria-hidden="true" />
@@ -58,9 +80,11 @@ export function App() {
       </header>
 
       <ErrorBanner errors={errors} />
+      <SlaAlerts onSelect={selectAndLocate} />
+      {helpOpen && <ShortcutHelp onClose={() => setHelpOpen(false)} />}
 
       <main className="main">
-        <IncidentQueue incidents={incidents} selectedId={selectedId} onSelect={selectFromQueue} />
+        <IncidentQueue incidents={incidents} selectedId={selectedId} onSelect={selectAndLocate} />
         {config ? (
           <MapView
             config={config}
@@ -70,13 +94,55 @@ export function App() {
             incidents={incidents}
             selectedId={selectedId}
             flyTo={flyTo}
-            onSelectIncident={setSelectedId}
+            onSelectIncident={consoleActions.selectIncident}
           />
         ) : (
           <div className="map map--loading" />
         )}
+        <SidePanelView />
       </main>
     </div>
+  );
+}
+
+const panels: readonly SidePanel[] = ["intake", "incident", "teams"];
+
+/** The working column: call intake, the selected incident with its dispatch board, the team board. */
+function SidePanelView() {
+  const { t } = useTranslation();
+  const panel = useConsole((s) => s.panel);
+  const selectedId = useConsole((s) => s.selectedIncidentId);
+  const callCount = useConsole((s) => s.calls.size);
+  const ringing = useConsole((s) => [...s.calls.values()].some((c) => c.answeredAt === null && c.endedAt === null));
+  return (
+    <aside className="side" aria-label={t("panel.title")} data-testid="side-panel" data-panel={panel}>
+      <nav className="side__tabs" role="tablist">
+        {panels.map((p) => (
+          <button
+            key={p}
+            type="button"
+            role="tab"
+            aria-selected={panel === p}
+            className={`side__tab${panel === p ? " side__tab--active" : ""}${p === "intake" && ringing ? " side__tab--ringing" : ""}`}
+            onClick={() => consoleActions.showPanel(p)}
+            data-testid={`tab-${p}`}
+          >
+            {t(`panel.${p}`)}
+            {p === "intake" && callCount > 0 && <span className="side__badge">{callCount}</span>}
+          </button>
+        ))}
+      </nav>
+      <div className="side__body">
+        {panel === "intake" && <CallIntake />}
+        {panel === "incident" &&
+          (selectedId === null ? (
+            <p className="panel__empty">{t("panel.pickIncident")}</p>
+          ) : (
+            <IncidentDetail key={selectedId} incidentId={selectedId} />
+          ))}
+        {panel === "teams" && <TeamBoard />}
+      </div>
+    </aside>
   );
 }
 

@@ -1,4 +1,16 @@
-import type { DistrictView, ElevatorPoints, IncidentView, TeamView } from "../../server/contracts/index.ts";
+import type {
+  CallView,
+  DistrictView,
+  ElevatorCard,
+  ElevatorLiveView,
+  ElevatorPoints,
+  IncidentView,
+  LookupResult,
+  MassEventView,
+  RankedTeamView,
+  TeamView,
+  TimelineView,
+} from "../../server/contracts/index.ts";
 
 export type TileProvider = "osm" | "tianditu" | "amap" | "none";
 
@@ -16,47 +28,120 @@ export const fallbackConfig: ClientConfig = {
   zoom: 11,
 };
 
+/** A failed request: `id` is the server's stable error id (e.g. "conflict"), `details` its extra data. */
 export class ApiError extends Error {
   constructor(
     readonly path: string,
     readonly status: number,
     message: string,
+    readonly id: string | null = null,
+    readonly details: unknown = undefined,
   ) {
     super(message);
     this.name = "ApiError";
   }
 }
 
-async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+async function request<T>(method: "GET" | "POST", path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(path, { headers: { Accept: "application/json" }, signal });
+    res = await fetch(path, {
+      method,
+      headers: { Accept: "application/json", ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
   } catch (err) {
     if (err instanceof DOMException && err.name === "AbortError") throw err;
     throw new ApiError(path, 0, err instanceof Error ? err.message : String(err));
   }
   if (!res.ok) {
     let message = `HTTP ${res.status}`;
+    let id: string | null = null;
+    let details: unknown;
     try {
-      const body = (await res.json()) as { error?: { message?: string } };
-      if (body.error?.message) message = `HTTP ${res.status}: ${body.error.message}`;
+      const parsed = (await res.json()) as { error?: { id?: string; message?: string; details?: unknown } };
+      if (parsed.error?.message) message = `HTTP ${res.status}: ${parsed.error.message}`;
+      id = parsed.error?.id ?? null;
+      details = parsed.error?.details;
     } catch {
       // non-JSON error body: keep the status line
     }
-    throw new ApiError(path, res.status, message);
+    throw new ApiError(path, res.status, message, id, details);
   }
   return (await res.json()) as T;
 }
+
+const get = <T>(path: string, signal?: AbortSignal) => request<T>("GET", path, undefined, signal);
+const post = <T>(path: string, body: unknown = {}) => request<T>("POST", path, body);
 
 export function errorMessage(err: unknown): string {
   if (err instanceof ApiError) return `${err.path} — ${err.message}`;
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The message for a person, without the request path. */
+export function shortError(err: unknown): string {
+  if (err instanceof ApiError) return err.message.replace(/^HTTP \d+: /, "");
+  return err instanceof Error ? err.message : String(err);
+}
+
+export type CauseClass = "external" | "human" | "door_system" | "equipment" | "other";
+export type StepType = "passenger_callback" | "follow_up" | "note" | "counts";
+export type StepOutcome = "reached" | "no_answer" | "reassured" | "satisfied" | "complaint" | "other";
+
+export interface CallOutcome {
+  call: CallView;
+  incident: IncidentView | null;
+  incidentCreated: boolean;
+}
+
+export interface TransitionRequest {
+  to: IncidentView["status"];
+  reason?: string;
+  causeClass?: CauseClass;
+  causeText?: string;
+  trappedCount?: number;
+  injuredCount?: number;
+}
+
+const q = encodeURIComponent;
+
 export const api = {
-  clientConfig: (signal?: AbortSignal) => getJson<ClientConfig>("/api/client-config", signal),
-  districts: (signal?: AbortSignal) => getJson<DistrictView[]>("/api/districts", signal),
-  elevatorPoints: (signal?: AbortSignal) => getJson<ElevatorPoints>("/api/elevators/points", signal),
-  teams: (signal?: AbortSignal) => getJson<TeamView[]>("/api/teams", signal),
-  openIncidents: (signal?: AbortSignal) => getJson<IncidentView[]>("/api/incidents?open=true", signal),
+  clientConfig: (signal?: AbortSignal) => get<ClientConfig>("/api/client-config", signal),
+  districts: (signal?: AbortSignal) => get<DistrictView[]>("/api/districts", signal),
+  elevatorPoints: (signal?: AbortSignal) => get<ElevatorPoints>("/api/elevators/points", signal),
+  teams: (signal?: AbortSignal) => get<TeamView[]>("/api/teams", signal),
+  openIncidents: (signal?: AbortSignal) => get<IncidentView[]>("/api/incidents?open=true", signal),
+  incident: (id: number, signal?: AbortSignal) => get<IncidentView>(`/api/incidents/${id}`, signal),
+  openMassEvents: (signal?: AbortSignal) => get<MassEventView[]>("/api/mass-events?open=true", signal),
+  activeCalls: (signal?: AbortSignal) => get<CallView[]>("/api/calls?active=true&limit=50", signal),
+
+  // Call intake
+  lookup: (query: string, signal?: AbortSignal) => get<LookupResult>(`/api/elevators/lookup?q=${q(query)}&limit=8`, signal),
+  callerHistory: (callerNumber: string, signal?: AbortSignal) =>
+    get<LookupResult>(`/api/elevators/lookup?caller=${q(callerNumber)}&limit=8`, signal),
+  elevatorCard: (rescueCode: string, signal?: AbortSignal) => get<ElevatorCard>(`/api/elevators/by-rescue-code/${q(rescueCode)}`, signal),
+  elevatorLive: (elevatorId: number, signal?: AbortSignal) => get<ElevatorLiveView>(`/api/elevators/${elevatorId}/live`, signal),
+  createCall: (body: { callerNumber: string; rescueCode?: string; openIncident?: boolean; trappedCount?: number; notes?: string }) =>
+    post<CallOutcome>("/api/calls", body),
+  openIncidentFromCall: (callId: number, body: { rescueCode?: string; elevatorId?: number; trappedCount?: number; note?: string }) =>
+    post<CallOutcome>(`/api/calls/${callId}/incident`, body),
+
+  // Incident detail
+  timeline: (incidentId: number, signal?: AbortSignal) => get<TimelineView>(`/api/incidents/${incidentId}/timeline`, signal),
+  transition: (incidentId: number, body: TransitionRequest) =>
+    post<{ incident: IncidentView }>(`/api/incidents/${incidentId}/transitions`, body),
+  step: (incidentId: number, body: { type: StepType; outcome?: StepOutcome; note?: string; trappedCount?: number; injuredCount?: number }) =>
+    post<{ incident: IncidentView }>(`/api/incidents/${incidentId}/steps`, body),
+
+  // Dispatch
+  candidates: (incidentId: number, limit = 5, signal?: AbortSignal) =>
+    get<RankedTeamView[]>(`/api/incidents/${incidentId}/candidates?limit=${limit}`, signal),
+  offer: (incidentId: number, body: { teamId?: number; backup?: boolean; allTiers?: boolean; reason: string }) =>
+    post<IncidentView>(`/api/incidents/${incidentId}/offers`, body),
+  withdrawOffer: (offerId: number, body: { reason: string; reassignTeamId?: number }) => post<IncidentView>(`/api/offers/${offerId}/withdraw`, body),
+  acceptOffer: (offerId: number) => post<IncidentView>(`/api/offers/${offerId}/accept`, {}),
+  departOffer: (offerId: number) => post<IncidentView>(`/api/offers/${offerId}/depart`, {}),
+  confirmArrival: (offerId: number, reason: string) => post<IncidentView>(`/api/offers/${offerId}/arrive`, { confirm: true, reason }),
 };

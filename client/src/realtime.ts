@@ -1,17 +1,24 @@
 import { useSyncExternalStore } from "react";
 import { io, type Socket } from "socket.io-client";
 import type {
+  CallView,
   ClientToServerEvents,
   DistrictView,
+  ElevatorLiveView,
   ElevatorPoints,
   IncidentView,
+  MassEventView,
   ServerToClientEvents,
+  SlaAlertView,
   TeamView,
+  TimelineEventView,
 } from "../../server/contracts/index.ts";
 import { api, errorMessage, fallbackConfig, type ClientConfig } from "./api.ts";
+import { playEntrapmentAlert } from "./alerts/sound.ts";
 
 export type ConnectionState = "connected" | "disconnected";
-export type ErrorKey = "config" | "districts" | "elevators" | "teams" | "incidents";
+export type ErrorKey = "config" | "districts" | "elevators" | "teams" | "incidents" | "calls" | "massEvents";
+export type SidePanel = "intake" | "incident" | "teams";
 
 export interface ConsoleState {
   connection: ConnectionState;
@@ -21,6 +28,19 @@ export interface ConsoleState {
   incidents: ReadonlyMap<number, IncidentView>;
   teams: ReadonlyMap<number, TeamView>;
   errors: Readonly<Partial<Record<ErrorKey, string>>>;
+  /** Calls the intake shows: ringing, talking, or ended without an incident and not yet dismissed. */
+  calls: ReadonlyMap<number, CallView>;
+  massEvents: ReadonlyMap<number, MassEventView>;
+  /** Newest first, at most MAX_SLA_ALERTS. */
+  slaAlerts: readonly SlaAlertView[];
+  selectedIncidentId: number | null;
+  selectedCallId: number | null;
+  panel: SidePanel;
+  /** Bumped after every full re-fetch: views holding their own data (timeline, candidates) reload on it. */
+  syncGeneration: number;
+  /** New entrapments announced (sound played or muted) since the page loaded. */
+  entrapmentAlerts: number;
+  muted: boolean;
 }
 
 type Action =
@@ -32,12 +52,32 @@ type Action =
   | { type: "teams:snapshot"; teams: TeamView[] }
   | { type: "incident:upsert"; incident: IncidentView }
   | { type: "team:upsert"; team: TeamView }
-  | { type: "error"; key: ErrorKey; message: string | null };
+  | { type: "error"; key: ErrorKey; message: string | null }
+  | { type: "calls:snapshot"; calls: CallView[] }
+  | { type: "call:upsert"; call: CallView; ringing?: boolean }
+  | { type: "call:dismiss"; id: number }
+  | { type: "massEvents:snapshot"; massEvents: MassEventView[] }
+  | { type: "massEvent:upsert"; massEvent: MassEventView }
+  | { type: "sla:alert"; alert: SlaAlertView }
+  | { type: "sla:dismiss"; incidentId: number }
+  | { type: "select:incident"; id: number | null }
+  | { type: "select:call"; id: number | null }
+  | { type: "panel"; panel: SidePanel }
+  | { type: "synced" }
+  | { type: "entrapment:announced" }
+  | { type: "muted"; muted: boolean };
+
+export const MAX_SLA_ALERTS = 20;
 
 const terminalStatuses: ReadonlySet<IncidentView["status"]> = new Set(["closed", "cancelled", "false_alarm"]);
 
 export function isOpen(incident: IncidentView): boolean {
   return !terminalStatuses.has(incident.status);
+}
+
+/** A call stays in the intake until it has ended with an incident, or a dispatcher dismisses it. */
+export function belongsInIntake(call: CallView): boolean {
+  return !(call.endedAt && call.incidentId !== null);
 }
 
 export function reduce(state: ConsoleState, action: Action): ConsoleState {
@@ -58,13 +98,73 @@ export function reduce(state: ConsoleState, action: Action): ConsoleState {
       const incidents = new Map(state.incidents);
       if (isOpen(action.incident)) incidents.set(action.incident.id, action.incident);
       else if (!incidents.delete(action.incident.id)) return state;
-      return { ...state, incidents };
+      // SLA alerts of an incident that ended or whose team is on scene have done their job.
+      const slaAlerts =
+        !isOpen(action.incident) || action.incident.onSceneAt !== null
+          ? state.slaAlerts.filter((a) => a.incidentId !== action.incident.id)
+          : state.slaAlerts;
+      return { ...state, incidents, slaAlerts };
     }
     case "team:upsert": {
       const teams = new Map(state.teams);
       teams.set(action.team.id, action.team);
       return { ...state, teams };
     }
+    case "calls:snapshot": {
+      // Ended calls still waiting for a decision are not in the server's active list: keep them.
+      const calls = new Map([...state.calls].filter(([, c]) => c.endedAt !== null && belongsInIntake(c)));
+      for (const call of action.calls) if (belongsInIntake(call)) calls.set(call.id, call);
+      return { ...state, calls };
+    }
+    case "call:upsert": {
+      const calls = new Map(state.calls);
+      if (belongsInIntake(action.call)) calls.set(action.call.id, action.call);
+      else if (!calls.delete(action.call.id)) return state;
+      // A new ringing call pops the intake unless the dispatcher is busy with another call there.
+      const popIntake = action.ringing && (state.panel !== "intake" || state.selectedCallId === null || !state.calls.has(state.selectedCallId));
+      return {
+        ...state,
+        calls,
+        ...(popIntake ? { panel: "intake" as const, selectedCallId: action.call.id } : {}),
+        ...(state.selectedCallId === action.call.id && !calls.has(action.call.id) ? { selectedCallId: null } : {}),
+      };
+    }
+    case "call:dismiss": {
+      if (!state.calls.has(action.id)) return state;
+      const calls = new Map(state.calls);
+      calls.delete(action.id);
+      return { ...state, calls, selectedCallId: state.selectedCallId === action.id ? null : state.selectedCallId };
+    }
+    case "massEvents:snapshot":
+      return { ...state, massEvents: new Map(action.massEvents.filter((m) => m.closedAt === null).map((m) => [m.id, m])) };
+    case "massEvent:upsert": {
+      const massEvents = new Map(state.massEvents);
+      if (action.massEvent.closedAt === null) massEvents.set(action.massEvent.id, action.massEvent);
+      else if (!massEvents.delete(action.massEvent.id)) return state;
+      return { ...state, massEvents };
+    }
+    case "sla:alert": {
+      const rest = state.slaAlerts.filter((a) => !(a.incidentId === action.alert.incidentId && a.kind === action.alert.kind));
+      return { ...state, slaAlerts: [action.alert, ...rest].slice(0, MAX_SLA_ALERTS) };
+    }
+    case "sla:dismiss":
+      return { ...state, slaAlerts: state.slaAlerts.filter((a) => a.incidentId !== action.incidentId) };
+    case "select:incident":
+      return {
+        ...state,
+        selectedIncidentId: action.id,
+        ...(action.id !== null ? { panel: "incident" as const } : {}),
+      };
+    case "select:call":
+      return { ...state, selectedCallId: action.id, ...(action.id !== null ? { panel: "intake" as const } : {}) };
+    case "panel":
+      return state.panel === action.panel ? state : { ...state, panel: action.panel };
+    case "synced":
+      return { ...state, syncGeneration: state.syncGeneration + 1 };
+    case "entrapment:announced":
+      return { ...state, entrapmentAlerts: state.entrapmentAlerts + 1 };
+    case "muted":
+      return { ...state, muted: action.muted };
     case "error": {
       if ((state.errors[action.key] ?? null) === action.message) return state;
       const errors = { ...state.errors };
@@ -83,7 +183,25 @@ const initialState: ConsoleState = {
   incidents: new Map(),
   teams: new Map(),
   errors: {},
+  calls: new Map(),
+  massEvents: new Map(),
+  slaAlerts: [],
+  selectedIncidentId: null,
+  selectedCallId: null,
+  panel: "intake",
+  syncGeneration: 0,
+  entrapmentAlerts: 0,
+  muted: readMuted(),
 };
+
+const MUTED_KEY = "lift96333.muted";
+function readMuted(): boolean {
+  try {
+    return globalThis.localStorage?.getItem(MUTED_KEY) === "1";
+  } catch {
+    return false;
+  }
+}
 
 let state = initialState;
 const listeners = new Set<() => void>();
@@ -104,9 +222,52 @@ export function useConsole<T>(select: (s: ConsoleState) => T): T {
   return useSyncExternalStore(subscribe, () => select(state));
 }
 
+/** Read outside React (keyboard shortcuts, event handlers). */
+export function getConsoleState(): ConsoleState {
+  return state;
+}
+
 export function dismissError(key: ErrorKey): void {
   dispatch({ type: "error", key, message: null });
 }
+
+export const consoleActions = {
+  selectIncident: (id: number | null) => dispatch({ type: "select:incident", id }),
+  selectCall: (id: number | null) => dispatch({ type: "select:call", id }),
+  showPanel: (panel: SidePanel) => dispatch({ type: "panel", panel }),
+  dismissCall: (id: number) => dispatch({ type: "call:dismiss", id }),
+  dismissSlaAlert: (incidentId: number) => dispatch({ type: "sla:dismiss", incidentId }),
+  /** Apply a REST answer at once; the socket's copy of the same change arrives later and is idempotent. */
+  upsertIncident: (incident: IncidentView) => dispatch({ type: "incident:upsert", incident }),
+  upsertCall: (call: CallView) => dispatch({ type: "call:upsert", call }),
+  setMuted: (muted: boolean) => {
+    try {
+      globalThis.localStorage?.setItem(MUTED_KEY, muted ? "1" : "0");
+    } catch {
+      // private mode: the choice lasts for this page only
+    }
+    dispatch({ type: "muted", muted });
+  },
+};
+
+type Listener<T> = (value: T) => void;
+function channel<T>() {
+  const listeners = new Set<Listener<T>>();
+  return {
+    emit: (value: T) => {
+      for (const l of listeners) l(value);
+    },
+    subscribe: (listener: Listener<T>) => {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+  };
+}
+
+/** Timeline entries as they are appended, for whichever view shows that incident. */
+export const timelineEntries = channel<TimelineEventView & { incidentId: number }>();
+/** Coalesced live elevator status batches from the devices. */
+export const elevatorStatus = channel<ElevatorLiveView[]>();
 
 async function load<T>(key: ErrorKey, fetcher: () => Promise<T>, apply: (value: T) => void): Promise<boolean> {
   try {
@@ -135,7 +296,7 @@ export function retryFailed(): void {
     if (failed.includes("districts")) void load("districts", api.districts, (districts) => dispatch({ type: "districts", districts }));
     if (failed.includes("elevators")) void load("elevators", api.elevatorPoints, (elevators) => dispatch({ type: "elevators", elevators }));
   }
-  if (failed.includes("incidents") || failed.includes("teams")) void resync();
+  if (failed.some((k) => k === "incidents" || k === "teams" || k === "calls" || k === "massEvents")) void resync();
 }
 
 // Live events that arrive while a snapshot is in flight are replayed on top of it,
@@ -153,28 +314,39 @@ async function resync(): Promise<void> {
   const generation = ++resyncGeneration;
   clearTimeout(retryTimer);
   buffered = [];
-  const [incidents, teams] = await Promise.allSettled([api.openIncidents(), api.teams()]);
+  const results = await Promise.allSettled([api.openIncidents(), api.teams(), api.activeCalls(), api.openMassEvents()]);
   if (generation !== resyncGeneration) return;
   const pending = buffered;
   buffered = null;
-  if (incidents.status === "fulfilled") {
-    dispatch({ type: "incidents:snapshot", incidents: incidents.value });
-    dispatch({ type: "error", key: "incidents", message: null });
-  } else {
-    dispatch({ type: "error", key: "incidents", message: errorMessage(incidents.reason) });
-  }
-  if (teams.status === "fulfilled") {
-    dispatch({ type: "teams:snapshot", teams: teams.value });
-    dispatch({ type: "error", key: "teams", message: null });
-  } else {
-    dispatch({ type: "error", key: "teams", message: errorMessage(teams.reason) });
-  }
+  const [incidents, teams, calls, massEvents] = results;
+  const apply = <T>(key: ErrorKey, result: PromiseSettledResult<T>, action: (value: T) => Action) => {
+    if (result.status === "fulfilled") {
+      dispatch(action(result.value));
+      dispatch({ type: "error", key, message: null });
+    } else {
+      dispatch({ type: "error", key, message: errorMessage(result.reason) });
+    }
+  };
+  apply("incidents", incidents, (value) => ({ type: "incidents:snapshot", incidents: value }));
+  apply("teams", teams, (value) => ({ type: "teams:snapshot", teams: value }));
+  apply("calls", calls, (value) => ({ type: "calls:snapshot", calls: value }));
+  apply("massEvents", massEvents, (value) => ({ type: "massEvents:snapshot", massEvents: value }));
   for (const action of pending) dispatch(action);
-  if (incidents.status === "rejected" || teams.status === "rejected") {
+  dispatch({ type: "synced" });
+  if (results.some((r) => r.status === "rejected")) {
     retryTimer = setTimeout(() => {
       if (state.connection === "connected") void resync();
     }, 5000);
   }
+}
+
+/** A new entrapment (or an incident that turns out to be one) is announced once, loud unless muted. */
+function announceIfNewEntrapment(incident: IncidentView): void {
+  if (incident.kind !== "entrapment" || !isOpen(incident)) return;
+  const before = state.incidents.get(incident.id);
+  if (before?.kind === "entrapment") return;
+  dispatch({ type: "entrapment:announced" });
+  if (!state.muted) playEntrapmentAlert();
 }
 
 let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
@@ -185,7 +357,9 @@ export function connectRealtime(): () => void {
   socket = s;
   s.on("connect", () => {
     dispatch({ type: "connection", state: "connected" });
-    void resync();
+    // Connection-state recovery replayed what was missed during a short break: the state is whole.
+    // After a long break or a server restart the session is gone, so everything is fetched again.
+    if (!s.recovered) void resync();
   });
   s.on("disconnect", (reason) => {
     dispatch({ type: "connection", state: "disconnected" });
@@ -193,9 +367,24 @@ export function connectRealtime(): () => void {
     if (reason === "io server disconnect") s.connect();
   });
   s.on("connect_error", () => dispatch({ type: "connection", state: "disconnected" }));
-  s.on("incident:created", (incident) => live({ type: "incident:upsert", incident }));
-  s.on("incident:updated", (incident) => live({ type: "incident:upsert", incident }));
+  s.on("incident:created", (incident) => {
+    announceIfNewEntrapment(incident);
+    live({ type: "incident:upsert", incident });
+  });
+  s.on("incident:updated", (incident) => {
+    if (state.incidents.has(incident.id)) announceIfNewEntrapment(incident);
+    live({ type: "incident:upsert", incident });
+  });
   s.on("team:updated", (team) => live({ type: "team:upsert", team }));
+  s.on("call:ringing", (call) => live({ type: "call:upsert", call, ringing: true }));
+  s.on("call:answered", (call) => live({ type: "call:upsert", call }));
+  s.on("call:ended", (call) => live({ type: "call:upsert", call }));
+  s.on("call:updated", (call) => live({ type: "call:upsert", call }));
+  s.on("mass-event:updated", (massEvent) => live({ type: "massEvent:upsert", massEvent }));
+  s.on("sla:warning", (alert) => dispatch({ type: "sla:alert", alert }));
+  s.on("sla:escalated", (alert) => dispatch({ type: "sla:alert", alert }));
+  s.on("incident:timeline", (entry) => timelineEntries.emit(entry));
+  s.on("elevator:status", (batch) => elevatorStatus.emit(batch));
   return () => {
     s.disconnect();
     socket = null;

@@ -52,6 +52,11 @@ export const elevatorCard = z.object({
   floors: z.number().int(),
   unitNo: z.string(),
   usageUnit: z.string(),
+  /** Dates (YYYY-MM-DD) and the last maintenance visit (ISO time, null when none is on record). */
+  installDate: z.string(),
+  nextInspectionDue: z.string(),
+  lastMaintenanceAt: z.string().nullable(),
+  inService: z.boolean(),
   site: z.object({ id: z.number().int(), name: z.string(), address: z.string(), ...latLng }),
   district: z.object({ id: z.number().int(), name: z.string() }),
   maintenanceCompany: z.object({

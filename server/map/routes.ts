@@ -100,6 +100,10 @@ export function registerMapRoutes(api: ApiRouter, deps: { prisma: PrismaClient; 
         floors: e.floors,
         unitNo: e.unitNo,
         usageUnit: e.usageUnit,
+        installDate: e.installDate.toISOString().slice(0, 10),
+        nextInspectionDue: e.nextInspectionDue.toISOString().slice(0, 10),
+        lastMaintenanceAt: e.lastMaintenanceAt?.toISOString() ?? null,
+        inService: e.inService,
         site: { id: e.site.id, name: e.site.name, address: e.site.address, lat: e.site.lat, lng: e.site.lng },
         district: { id: e.site.district.id, name: e.site.district.name },
         maintenanceCompany: {
