@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { skipReason } from "./skip.ts";
 
 const CANDIDATES = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"];
@@ -39,4 +39,20 @@ export const SCREENSHOT_DIR = path.resolve("test/screenshots");
 export function screenshotPath(name: string): string {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   return path.join(SCREENSHOT_DIR, `${name}.png`);
+}
+
+/**
+ * A page of the console signed in as `username` (demo password), connected, with requests to anything
+ * but the test server refused: no tile server is reachable in tests, fail fast instead of waiting.
+ */
+export async function openConsole(browser: Browser, baseUrl: string, username = "dispatcher", viewport = { width: 1600, height: 900 }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
+  await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => route.abort());
+  await page.goto(baseUrl);
+  await page.locator('[data-testid="login-form"]').waitFor({ state: "visible", timeout: 10_000 });
+  await page.fill('[data-testid="login-username"]', username);
+  await page.fill('[data-testid="login-password"]', "demo96333");
+  await page.click('[data-testid="login-submit"]');
+  await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 15_000 });
+  return page;
 }
