@@ -175,7 +175,7 @@ export function reduce(state: ConsoleState, action: Action): ConsoleState {
   }
 }
 
-const initialState: ConsoleState = {
+export const initialState: ConsoleState = {
   connection: "disconnected",
   config: null,
   districts: [],

@@ -1,10 +1,421 @@
+import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
+import type { CallView, ElevatorCandidate, ElevatorCard, LookupResult } from "../../../server/contracts/index.ts";
+import { api, shortError } from "../api.ts";
+import { consoleActions, useConsole } from "../realtime.ts";
+import { formatElapsed, formatTime, useNow } from "../time.ts";
+import { ElevatorCardView } from "../elevators/ElevatorCardView.tsx";
 
+type CallState = "ringing" | "answered" | "ended";
+
+export function callState(call: CallView): CallState {
+  if (call.endedAt) return "ended";
+  return call.answeredAt ? "answered" : "ringing";
+}
+
+const RESCUE_CODE = /^\d{6}$/;
+
+/**
+ * Call intake: calls pop up here from the telephony events (or are entered by hand); the dispatcher
+ * identifies the elevator by rescue code (or address) and opens the incident in one action.
+ */
 export function CallIntake() {
   const { t } = useTranslation();
+  const calls = useConsole((s) => s.calls);
+  const selectedCallId = useConsole((s) => s.selectedCallId);
+  const [manual, setManual] = useState(false);
+  const sorted = useMemo(
+    () => [...calls.values()].sort((a, b) => Date.parse(b.ringingAt) - Date.parse(a.ringingAt) || b.id - a.id),
+    [calls],
+  );
+  const selected = selectedCallId !== null ? calls.get(selectedCallId) : undefined;
+
   return (
-    <div className="panel__empty" data-testid="call-intake">
-      {t("panel.intake")}
+    <div className="intake" data-testid="call-intake">
+      <div className="intake__bar">
+        <button
+          type="button"
+          className="btn btn--small"
+          onClick={() => {
+            consoleActions.selectCall(null);
+            setManual(true);
+          }}
+          data-testid="manual-call"
+          // With a call open, N goes to its code field instead (declared there).
+          data-shortcut={selected || manual ? undefined : "n"}
+        >
+          {t("intake.newCall")} <kbd>N</kbd>
+        </button>
+      </div>
+
+      {sorted.length > 0 && (
+        <ul className="call-list" data-testid="call-list">
+          {sorted.map((call) => (
+            <CallRow
+              key={call.id}
+              call={call}
+              selected={call.id === selectedCallId}
+              onSelect={() => {
+                setManual(false);
+                consoleActions.selectCall(call.id);
+              }}
+            />
+          ))}
+        </ul>
+      )}
+
+      {selected ? (
+        <IntakeWorkspace key={`call-${selected.id}`} call={selected} />
+      ) : manual ? (
+        <IntakeWorkspace key="manual" call={null} onDone={() => setManual(false)} />
+      ) : (
+        sorted.length === 0 && <p className="panel__empty">{t("intake.noCalls")}</p>
+      )}
+    </div>
+  );
+}
+
+function CallRow({ call, selected, onSelect }: { call: CallView; selected: boolean; onSelect: () => void }) {
+  const { t, i18n } = useTranslation();
+  const now = useNow();
+  const state = callState(call);
+  return (
+    <li>
+      <button
+        type="button"
+        className={`call-row call-row--${state}${selected ? " call-row--selected" : ""}`}
+        onClick={onSelect}
+        data-testid="call-row"
+        data-call-id={call.id}
+        data-state={state}
+      >
+        <span className={`call-row__state call-row__state--${state}`}>{t(`intake.state.${state}`)}</span>
+        <span className="call-row__number mono">{call.callerNumber}</span>
+        {call.line && <span className="muted">{call.line}</span>}
+        <span className="call-row__time mono">
+          {state === "ended" ? formatTime(call.ringingAt, i18n.language) : formatElapsed(now - Date.parse(call.ringingAt))}
+        </span>
+      </button>
+    </li>
+  );
+}
+
+interface WorkspaceProps {
+  /** null: a call entered by hand, created together with its incident. */
+  call: CallView | null;
+  onDone?: () => void;
+}
+
+function IntakeWorkspace({ call, onDone }: WorkspaceProps) {
+  const { t } = useTranslation();
+  const [callerNumber, setCallerNumber] = useState(call?.callerNumber ?? "");
+  const [query, setQuery] = useState(call?.rescueCode ?? "");
+  const [trapped, setTrapped] = useState("");
+  const [card, setCard] = useState<ElevatorCard | null>(null);
+  const [lookup, setLookup] = useState<LookupResult | null>(null);
+  const [searching, setSearching] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const codeRef = useRef<HTMLInputElement>(null);
+  const numberRef = useRef<HTMLInputElement>(null);
+
+  // The dispatcher types the code while the caller reads it out: focus it as soon as the call pops.
+  useEffect(() => {
+    (call ? codeRef : numberRef).current?.focus();
+  }, [call]);
+
+  // A full rescue code shows its card at once; anything else is a (debounced) fuzzy lookup.
+  useEffect(() => {
+    const text = query.replace(/[\s-]/g, "");
+    setError(null);
+    if (text.length === 0) {
+      setCard(null);
+      setLookup(null);
+      return;
+    }
+    const abort = new AbortController();
+    const isCode = RESCUE_CODE.test(text);
+    if (!isCode && query.trim().length < 2) return;
+    if (!isCode && /^\d{1,5}$/.test(text)) return; // still typing a code
+    if (!isCode) setCard(null);
+    const timer = setTimeout(
+      () => {
+        setSearching(true);
+        const lookupDone = api.lookup(isCode ? text : query.trim(), abort.signal).then((result) => {
+          if (!abort.signal.aborted) setLookup(result);
+        });
+        const cardDone = isCode
+          ? api.elevatorCard(text, abort.signal).then(
+              (value) => !abort.signal.aborted && setCard(value),
+              () => !abort.signal.aborted && setCard(null),
+            )
+          : Promise.resolve();
+        Promise.all([lookupDone, cardDone])
+          .catch((err: unknown) => {
+            if (!abort.signal.aborted) setError(shortError(err));
+          })
+          .finally(() => {
+            if (!abort.signal.aborted) setSearching(false);
+          });
+      },
+      isCode ? 0 : 250,
+    );
+    return () => {
+      clearTimeout(timer);
+      abort.abort();
+    };
+  }, [query]);
+
+  const chosen: ElevatorCandidate | undefined = card ? lookup?.candidates.find((c) => c.id === card.id) : undefined;
+  const openIncidentId = chosen?.openIncidentId ?? null;
+  const openIncidentCode = useConsole((s) => (openIncidentId !== null ? (s.incidents.get(openIncidentId)?.code ?? null) : null));
+  const canOpen = !!card && !busy && (call !== null || /^\+?[0-9][0-9 -]{2,24}$/.test(callerNumber.trim()));
+
+  const openIncident = async (event?: FormEvent) => {
+    event?.preventDefault();
+    if (!card || !canOpen) return;
+    setBusy(true);
+    setError(null);
+    const trappedCount = trapped === "" ? undefined : Number(trapped);
+    try {
+      const outcome = call
+        ? await api.openIncidentFromCall(call.id, { elevatorId: card.id, trappedCount })
+        : await api.createCall({ callerNumber: callerNumber.trim(), rescueCode: card.rescueCode, openIncident: true, trappedCount });
+      if (outcome.incident) consoleActions.upsertIncident(outcome.incident);
+      consoleActions.upsertCall(outcome.call);
+      onDone?.();
+      if (outcome.incident) consoleActions.selectIncident(outcome.incident.id);
+    } catch (err) {
+      setError(shortError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const pick = (candidate: ElevatorCandidate) => setQuery(candidate.rescueCode);
+
+  return (
+    <form className="workspace" onSubmit={openIncident} data-testid="intake-workspace" data-call-id={call?.id ?? ""}>
+      {call ? (
+        <CallHeader call={call} />
+      ) : (
+        <label className="field">
+          <span className="field__label">{t("intake.callerNumber")}</span>
+          <input
+            ref={numberRef}
+            className="input input--large mono"
+            value={callerNumber}
+            onChange={(e) => setCallerNumber(e.target.value)}
+            inputMode="tel"
+            autoComplete="off"
+            data-testid="manual-caller-number"
+          />
+        </label>
+      )}
+
+      <CallerHistory callerNumber={call?.callerNumber ?? (callerNumber.trim().length >= 7 ? callerNumber.trim() : null)} currentCallId={call?.id ?? null} onPick={pick} />
+
+      <label className="field">
+        <span className="field__label">{t("intake.codeLabel")}</span>
+        <input
+          ref={codeRef}
+          className="input input--large mono"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          placeholder={t("intake.codePlaceholder")}
+          autoComplete="off"
+          data-testid="intake-code"
+          data-shortcut="n"
+        />
+      </label>
+      {searching && <div className="muted">{t("intake.searching")}</div>}
+      {error && <div className="form-error">{error}</div>}
+
+      {lookup && !card && <LookupMatches lookup={lookup} onPick={pick} />}
+      {lookup && RESCUE_CODE.test(query.replace(/[\s-]/g, "")) && !card && !searching && (
+        <div className="form-error" data-testid="intake-not-found">
+          {t("intake.noMatch")}: {query}
+        </div>
+      )}
+
+      {card && <ElevatorCardView card={card} />}
+
+      {card && lookup && lookup.nearbyAlarms.length > 0 && (
+        <div className="nearby">
+          <div className="section-title">{t("intake.nearbyAlarms")}</div>
+          <ul>
+            {lookup.nearbyAlarms.slice(0, 5).map((a) => (
+              <li key={a.alarmId}>
+                <span className="chip chip--danger">{t(`alarm.${a.code}`, { defaultValue: a.code })}</span> {a.siteName}{" "}
+                <span className="mono">{a.rescueCode}</span> <span className="muted">{a.distanceM} m</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+
+      {card && (
+        <div className="workspace__open">
+          <label className="field field--inline">
+            <span className="field__label">{t("intake.trappedCount")}</span>
+            <input
+              className="input input--narrow"
+              type="number"
+              min={0}
+              max={100}
+              value={trapped}
+              onChange={(e) => setTrapped(e.target.value)}
+              data-testid="intake-trapped"
+            />
+          </label>
+          {openIncidentId !== null && (
+            <div className="workspace__existing">
+              {t("intake.openIncidentExists")}{" "}
+              <button type="button" className="btn btn--small" onClick={() => consoleActions.selectIncident(openIncidentId)}>
+                {t("intake.viewIncident")}
+              </button>
+            </div>
+          )}
+          <button type="submit" className="btn btn--danger btn--wide" disabled={!canOpen} data-testid="open-incident">
+            {openIncidentId !== null ? t("intake.joinIncident", { code: openIncidentCode ?? `#${openIncidentId}` }) : t("intake.openIncident")}
+            <kbd>Enter</kbd>
+          </button>
+        </div>
+      )}
+
+      {call && callState(call) === "ended" && (
+        <button type="button" className="btn btn--small workspace__dismiss" onClick={() => consoleActions.dismissCall(call.id)} data-testid="dismiss-call">
+          {t("intake.dismiss")}
+        </button>
+      )}
+      {!call && (
+        <button type="button" className="btn btn--small workspace__dismiss" onClick={onDone}>
+          {t("intake.cancel")}
+        </button>
+      )}
+    </form>
+  );
+}
+
+function CallHeader({ call }: { call: CallView }) {
+  const { t, i18n } = useTranslation();
+  const now = useNow();
+  const state = callState(call);
+  const linked = useConsole((s) => (call.incidentId !== null ? s.incidents.get(call.incidentId) : undefined));
+  return (
+    <header className={`call-head call-head--${state}`} data-testid="call-head" data-state={state}>
+      <div className="call-head__row">
+        <span className={`call-row__state call-row__state--${state}`}>{t(`intake.state.${state}`)}</span>
+        <span className="call-head__number mono" data-testid="caller-number">
+          {call.callerNumber}
+        </span>
+        <span className="call-head__elapsed mono">{formatElapsed((call.endedAt ? Date.parse(call.endedAt) : now) - Date.parse(call.ringingAt))}</span>
+      </div>
+      <div className="call-head__meta muted">
+        {t("intake.ringingAt", { time: formatTime(call.ringingAt, i18n.language) })}
+        {call.line && (
+          <>
+            {" · "}
+            {t("intake.line")} {call.line}
+          </>
+        )}
+      </div>
+      {call.incidentId !== null && (
+        <button type="button" className="btn btn--small" onClick={() => consoleActions.selectIncident(call.incidentId!)} data-testid="call-incident">
+          {t("intake.viewIncident")} {linked?.code ?? `#${call.incidentId}`}
+        </button>
+      )}
+    </header>
+  );
+}
+
+/** The caller's earlier calls and the elevators they were about: a repeat caller is often still trapped. */
+function CallerHistory({ callerNumber, currentCallId, onPick }: { callerNumber: string | null; currentCallId: number | null; onPick: (c: ElevatorCandidate) => void }) {
+  const { t, i18n } = useTranslation();
+  const [history, setHistory] = useState<LookupResult | null>(null);
+  useEffect(() => {
+    if (!callerNumber) {
+      setHistory(null);
+      return;
+    }
+    const abort = new AbortController();
+    const timer = setTimeout(() => {
+      api.callerHistory(callerNumber, abort.signal).then(
+        (result) => setHistory(result),
+        () => !abort.signal.aborted && setHistory(null),
+      );
+    }, 150);
+    return () => {
+      clearTimeout(timer);
+      abort.abort();
+    };
+  }, [callerNumber]);
+  if (!history) return null;
+  const earlier = history.previousCalls.filter((c) => c.callId !== currentCallId);
+  const elevators = history.candidates.filter((c) => c.match === "caller_history");
+  return (
+    <section className="history" data-testid="caller-history" data-count={earlier.length}>
+      <div className="section-title">{t("intake.history")}</div>
+      {earlier.length === 0 ? (
+        <div className="muted">{t("intake.noHistory")}</div>
+      ) : (
+        <ul className="history__calls">
+          {earlier.slice(0, 5).map((c) => (
+            <li key={c.callId}>
+              {t("intake.historyCall", { time: `${formatTime(c.ringingAt, i18n.language)} ${c.ringingAt.slice(0, 10)}`, code: c.rescueCode ?? "—" })}
+              {c.incidentId !== null && (
+                <button type="button" className="link" onClick={() => consoleActions.selectIncident(c.incidentId!)}>
+                  {t("intake.historyIncident")} #{c.incidentId}
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {elevators.length > 0 && (
+        <div className="history__elevators">
+          {elevators.map((c) => (
+            <button key={c.id} type="button" className="chip chip--button" onClick={() => onPick(c)} data-testid="history-elevator">
+              <span className="mono">{c.rescueCode}</span> {c.site.name} {c.unitNo}
+            </button>
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function LookupMatches({ lookup, onPick }: { lookup: LookupResult; onPick: (c: ElevatorCandidate) => void }) {
+  const { t } = useTranslation();
+  const groups: [string, ElevatorCandidate[]][] = [
+    ["intake.candidates", lookup.candidates],
+    ["intake.closeMatches", lookup.closeMatches],
+  ];
+  if (lookup.candidates.length === 0 && lookup.closeMatches.length === 0) return null;
+  return (
+    <div className="matches" data-testid="lookup-matches">
+      {groups.map(
+        ([title, list]) =>
+          list.length > 0 && (
+            <div key={title}>
+              <div className="section-title">{t(title)}</div>
+              <ul className="matches__list">
+                {list.map((c) => (
+                  <li key={`${title}-${c.id}`}>
+                    <button type="button" className="match" onClick={() => onPick(c)} data-testid="lookup-match" data-rescue-code={c.rescueCode}>
+                      <span className="mono match__code">{c.rescueCode}</span>
+                      <span className="match__site">
+                        {c.site.name} · {c.unitNo}
+                      </span>
+                      <span className="match__address muted">{c.site.address}</span>
+                      <span className="match__why">{t(`intake.match.${c.match}`)}</span>
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ),
+      )}
     </div>
   );
 }
