@@ -257,6 +257,9 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     stack.push(
       () =>
         new Promise<void>((resolve) => {
+          // Upgraded WebSocket connections no longer belong to the HTTP server: closeAllConnections misses
+          // them and close() would wait for the browsers to go. End this process's Socket.io clients first.
+          realtime.io.engine.close();
           server.closeAllConnections();
           server.close(() => resolve());
         }),

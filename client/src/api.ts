@@ -123,7 +123,7 @@ export const api = {
     get<LookupResult>(`/api/elevators/lookup?caller=${q(callerNumber)}&limit=8`, signal),
   elevatorCard: (rescueCode: string, signal?: AbortSignal) => get<ElevatorCard>(`/api/elevators/by-rescue-code/${q(rescueCode)}`, signal),
   elevatorLive: (elevatorId: number, signal?: AbortSignal) => get<ElevatorLiveView>(`/api/elevators/${elevatorId}/live`, signal),
-  createCall: (body: { callerNumber: string; rescueCode?: string; openIncident?: boolean; trappedCount?: number; notes?: string }) =>
+  createCall: (body: { callerNumber: string; rescueCode?: string; openIncident?: boolean; trappedCount?: number; notes?: string; endedAt?: string }) =>
     post<CallOutcome>("/api/calls", body),
   openIncidentFromCall: (callId: number, body: { rescueCode?: string; elevatorId?: number; trappedCount?: number; note?: string }) =>
     post<CallOutcome>(`/api/calls/${callId}/incident`, body),

@@ -75,9 +75,14 @@ export function isOpen(incident: IncidentView): boolean {
   return !terminalStatuses.has(incident.status);
 }
 
-/** A call stays in the intake until it has ended with an incident, or a dispatcher dismisses it. */
+/**
+ * A call is in the intake while it lasts. Once ended it stays only when it came from the phone system
+ * with no incident (the caller hung up before being identified: call back or dismiss); a call entered by
+ * hand is the dispatcher's own record and needs no reminder.
+ */
 export function belongsInIntake(call: CallView): boolean {
-  return !(call.endedAt && call.incidentId !== null);
+  if (!call.endedAt) return true;
+  return call.source === "pbx" && call.incidentId === null;
 }
 
 export function reduce(state: ConsoleState, action: Action): ConsoleState {

@@ -153,7 +153,7 @@ export class ElevatorLookup {
       where: { callerNumber: caller },
       orderBy: { ringingAt: "desc" },
       take: limit,
-      select: { id: true, ringingAt: true, elevatorId: true, incidentId: true, elevator: { select: { rescueCode: true } } },
+      select: { id: true, ringingAt: true, elevatorId: true, incidentId: true, rescueCode: true, elevator: { select: { rescueCode: true } } },
     });
   }
 
@@ -260,7 +260,7 @@ export class ElevatorLookup {
         callId: c.id,
         ringingAt: c.ringingAt.toISOString(),
         elevatorId: c.elevatorId,
-        rescueCode: c.elevator?.rescueCode ?? null,
+        rescueCode: c.elevator?.rescueCode ?? c.rescueCode ?? null,
         incidentId: c.incidentId,
       })),
       nearbyAlarms,

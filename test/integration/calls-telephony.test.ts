@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "../support/platform.ts";
-import { connectConsole } from "../support/clients.ts";
-import { signTelephony } from "../../server/calls/signature.ts";
+import { connectConsole, sendTelephony } from "../support/clients.ts";
 import type { CallView, IncidentView, LookupResult } from "../../server/contracts/index.ts";
 
 const SECRET = "test-telephony-secret-96333";
@@ -20,16 +19,7 @@ describe("calls and identification", () => {
     await platform?.close();
   });
 
-  const send = (body: unknown, options: { timestamp?: number; secret?: string; signature?: string; raw?: string } = {}) => {
-    const raw = options.raw ?? JSON.stringify(body);
-    const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
-    const signature = options.signature ?? `sha256=${signTelephony(options.secret ?? SECRET, timestamp, raw)}`;
-    return platform.fetch(`/api/telephony/events`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-timestamp": timestamp, "x-signature": signature },
-      body: raw,
-    });
-  };
+  const send = (body: unknown, options: Parameters<typeof sendTelephony>[3] = {}) => sendTelephony(platform.baseUrl, SECRET, body, options);
   const post = (path: string, body: unknown) =>
     platform.fetch(`${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   const someElevator = (skip = 0) =>

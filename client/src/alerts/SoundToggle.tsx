@@ -22,7 +22,8 @@ export function SoundToggle() {
         if (muted) playEntrapmentAlert();
       }}
     >
-      {muted ? "🔇" : "🔔"} {t(muted ? "sound.off" : "sound.on")}
+      <span className="header__sound-icon" aria-hidden="true" />
+      {t(muted ? "sound.off" : "sound.on")}
     </button>
   );
 }

@@ -180,7 +180,14 @@ function IntakeWorkspace({ call, onDone }: WorkspaceProps) {
     try {
       const outcome = call
         ? await api.openIncidentFromCall(call.id, { elevatorId: card.id, trappedCount })
-        : await api.createCall({ callerNumber: callerNumber.trim(), rescueCode: card.rescueCode, openIncident: true, trappedCount });
+        : await api.createCall({
+            callerNumber: callerNumber.trim(),
+            rescueCode: card.rescueCode,
+            openIncident: true,
+            trappedCount,
+            // Entered by hand once the caller has been heard: the call itself is over.
+            endedAt: new Date().toISOString(),
+          });
       if (outcome.incident) consoleActions.upsertIncident(outcome.incident);
       consoleActions.upsertCall(outcome.call);
       onDone?.();
