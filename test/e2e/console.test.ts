@@ -55,6 +55,7 @@ describe.skipIf(skip)("dispatcher console in Chromium", () => {
       });
       const navigations: string[] = [];
       page.on("framenavigated", (frame) => navigations.push(frame.url()));
+      const announcedBefore = Number(await page.getAttribute('[data-testid="sound-toggle"]', "data-announced"));
       const published = Date.now();
       const alarmId = device.raiseAlarm("trapped", { floor: 5, passengers: true, inDoorZone: false });
       const item = page.locator('[data-testid="incident-item"]', { hasText: elevator!.rescueCode });
@@ -67,10 +68,41 @@ describe.skipIf(skip)("dispatcher console in Chromium", () => {
       await expect.poll(() => item.textContent()).toContain("困人");
       await expect.poll(() => item.getAttribute("data-status")).toBe("dispatched");
       expect(navigations).toEqual([]);
+      // A new entrapment rings once (the sound itself is Web Audio; the count is what the page announced).
+      expect(Number(await page.getAttribute('[data-testid="sound-toggle"]', "data-announced"))).toBe(announcedBefore + 1);
       expect(seenAfterMs).toBeLessThan(1000);
       await page.screenshot({ path: screenshotPath("console-incident") });
     } finally {
       await device.close();
+    }
+  });
+
+  it("fits a laptop and a 1920x1080 wall screen: queue, map and work panel side by side, nothing cut off", async () => {
+    for (const [name, viewport] of [
+      ["laptop-1366x768", { width: 1366, height: 768 }],
+      ["wall-1920x1080", { width: 1920, height: 1080 }],
+    ] as const) {
+      await page.setViewportSize(viewport);
+      const layout = await page.evaluate(() => {
+        const box = (selector: string) => document.querySelector(selector)?.getBoundingClientRect();
+        const [queue, map, side, header] = [".queue", ".map", ".side", ".header"].map(box);
+        return {
+          overflowX: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          overflowY: document.documentElement.scrollHeight - document.documentElement.clientHeight,
+          queue: queue?.width ?? 0,
+          map: map?.width ?? 0,
+          side: side?.width ?? 0,
+          headerBottom: header?.bottom ?? 0,
+          headerRight: Math.max(...[...document.querySelectorAll(".header *")].map((el) => el.getBoundingClientRect().right)),
+        };
+      });
+      expect(layout.overflowX, name).toBeLessThanOrEqual(0);
+      expect(layout.overflowY, name).toBeLessThanOrEqual(0);
+      expect(layout.queue, name).toBeGreaterThanOrEqual(300);
+      expect(layout.side, name).toBeGreaterThanOrEqual(380);
+      expect(layout.map, name).toBeGreaterThanOrEqual(500);
+      expect(layout.headerRight, name).toBeLessThanOrEqual(viewport.width);
+      await page.screenshot({ path: screenshotPath(`console-${name}`) });
     }
   });
 });

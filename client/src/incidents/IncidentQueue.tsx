@@ -87,7 +87,7 @@ function QueueFilters({ filter, onChange, hidden }: { filter: QueueFilter; onCha
         data-testid="filter-district"
         data-shortcut="f"
       >
-        <option value="">{t("filters.district")}: {t("filters.all")}</option>
+        <option value="">{t("filters.allDistricts")}</option>
         {districts.map((d) => (
           <option key={d.id} value={d.id}>
             {i18n.language === "en" ? d.nameEn || d.name : d.name}
@@ -101,7 +101,7 @@ function QueueFilters({ filter, onChange, hidden }: { filter: QueueFilter; onCha
         onChange={(e) => onChange({ ...filter, status: e.target.value === "" ? null : (e.target.value as IncidentView["status"]) })}
         data-testid="filter-status"
       >
-        <option value="">{t("filters.status")}: {t("filters.all")}</option>
+        <option value="">{t("filters.allStatuses")}</option>
         {openStatuses.map((s) => (
           <option key={s} value={s}>
             {t(`status.${s}`)}
@@ -115,7 +115,7 @@ function QueueFilters({ filter, onChange, hidden }: { filter: QueueFilter; onCha
         onChange={(e) => onChange({ ...filter, tier: e.target.value === "" ? null : e.target.value === "none" ? "none" : Number(e.target.value) })}
         data-testid="filter-tier"
       >
-        <option value="">{t("filters.tier")}: {t("filters.all")}</option>
+        <option value="">{t("filters.allTiers")}</option>
         <option value="none">{t("filters.unassigned")}</option>
         {tiers.map((tier) => (
           <option key={tier} value={tier}>

@@ -10,6 +10,7 @@ import { projectGeometry, projectorFor, type Projector } from "./coords.ts";
 import { ElevatorLayer, ELEVATOR_MIN_ZOOM, type ElevatorStats } from "./elevatorLayer.ts";
 import { esc } from "./html.ts";
 import { baseLayers } from "./tiles.ts";
+import { activeOffers } from "../incidents/urgency.ts";
 
 export interface FlyRequest {
   id: number;
@@ -289,6 +290,31 @@ export function MapView({ config, districts, elevators, teams, incidents, select
       marker.getElement()?.classList.toggle("incident-marker--selected", id === selectedId);
     }
   }, [selectedId, incidents, handles]);
+
+  // The selected incident's teams: a dashed line from each team on it (live position) to the elevator.
+  useEffect(() => {
+    if (!handles || selectedId === null) return;
+    const incident = incidents.get(selectedId);
+    if (!incident) return;
+    const { map, project } = handles;
+    const lines = activeOffers(incident).flatMap((offer) => {
+      const team = teams.get(offer.teamId);
+      if (!team) return [];
+      return [
+        L.polyline([project(team.lat, team.lng), project(incident.elevator.lat, incident.elevator.lng)], {
+          color: offer.status === "offered" ? teamColours.offered : teamColours.busy,
+          weight: 3,
+          opacity: 0.85,
+          dashArray: offer.backup ? "2 6" : "8 6",
+          interactive: false,
+          className: "offer-line",
+        }).addTo(map),
+      ];
+    });
+    return () => {
+      for (const line of lines) line.remove();
+    };
+  }, [handles, selectedId, incidents, teams]);
 
   useEffect(() => {
     if (!handles || !flyTo) return;
