@@ -26,6 +26,7 @@ import { ensureDemoData } from "./seed/load.ts";
 // Issue 4 (call intake, identification, lifecycle)
 import { CallService } from "./calls/service.ts";
 import { registerCallRoutes, telephonyAuth, TELEPHONY_PATH } from "./calls/routes.ts";
+import { demoTelephonySecret } from "./calls/signature.ts";
 import { startCallFanout } from "./calls/fanout.ts";
 import { registerElevatorLookupRoutes } from "./elevators/routes.ts";
 import { startIncidentFanout } from "./incidents/fanout.ts";
@@ -180,7 +181,9 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
         },
       }),
     );
-    app.use(TELEPHONY_PATH, ...telephonyAuth({ secret: config.telephonySecret, clock })); // issue 4: signed raw body
+    const telephonySecret = config.telephonySecret ?? (config.demo.load ? demoTelephonySecret(config.demo.deviceKey) : null);
+    if (!config.telephonySecret && telephonySecret) log.warn("telephony webhook uses the public demo secret (npm run call); set TELEPHONY_SECRET in production");
+    app.use(TELEPHONY_PATH, ...telephonyAuth({ secret: telephonySecret, clock })); // issue 4: signed raw body
     // CORS: same origin only. No Access-Control-Allow-* header is ever sent, and a cross-origin request
     // that announces itself (Origin differs from Host) is refused outright on the API.
     app.use("/api", (req, res, next) => {

@@ -39,6 +39,10 @@ async function main(): Promise<void> {
   }
 
   const url = `http://localhost:${platform.httpPort}`;
+  // A real rescue code of a simulated (online) elevator, so the suggested demo call shows live status.
+  const demoLift = config.demo.load
+    ? await platform.db.prisma.elevator.findFirst({ where: { device: { id: "tj-000001" } }, select: { rescueCode: true } })
+    : null;
   console.log(
     [
       "",
@@ -47,6 +51,9 @@ async function main(): Promise<void> {
       `  MQTT       ${platform.mqttUrl} (${config.mqtt.kind})`,
       `  database   ${config.database.kind === "postgres" ? "PostgreSQL" : `PGlite ${config.database.dataDir ?? "(memory)"}`}`,
       fleet ? `  simulator  ${fleet.devices.length} demo devices (normal day); try: npm run sim -- --url ${platform.mqttUrl} --devices 1 --first 2000 --scenario entrapment` : "",
+      demoLift
+        ? `  phone call try: npm run call -- --url ${url} --code ${demoLift.rescueCode}   (96333 rings on the console)`
+        : "",
       config.demo.load
         ? `  demo accounts (password ${DEMO_PASSWORD}): dispatcher, supervisor, admin, company1, rescuer1`
         : "",

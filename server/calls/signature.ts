@@ -7,6 +7,15 @@ import crypto from "node:crypto";
  */
 export const MAX_SKEW_S = 300;
 
+/**
+ * The webhook secret of a demo installation without TELEPHONY_SECRET: derived from the (public) demo key
+ * like the demo devices' secrets, so `npm run call` can ring the console of `npm start` out of the box.
+ * Never a production secret: the server warns at start while it is in use.
+ */
+export function demoTelephonySecret(demoKey: string): string {
+  return crypto.createHmac("sha256", demoKey).update("telephony-webhook").digest("base64url");
+}
+
 export function signTelephony(secret: string, timestamp: string, rawBody: string | Buffer): string {
   return crypto.createHmac("sha256", secret).update(`${timestamp}.`).update(rawBody).digest("hex");
 }

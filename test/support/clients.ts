@@ -2,7 +2,6 @@ import { io, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../server/contracts/index.ts";
 import { SimulatedDevice } from "../../devices/device.ts";
 import { demoDeviceId, demoDeviceSecret } from "../../server/devices/secrets.ts";
-import { signTelephony } from "../../server/calls/signature.ts";
 
 /** The demo accounts' password (server/seed). */
 export const DEMO_PASSWORD = "demo96333";
@@ -66,19 +65,5 @@ export async function connectDemoDevice(brokerUrl: string, index: number, option
   return device;
 }
 
-/** POST a call event to the telephony webhook as the PBX does (HMAC over `timestamp.body`); overridable for negative tests. */
-export function sendTelephony(
-  baseUrl: string,
-  secret: string,
-  body: unknown,
-  options: { timestamp?: number; secret?: string; signature?: string; raw?: string } = {},
-): Promise<Response> {
-  const raw = options.raw ?? JSON.stringify(body);
-  const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
-  const signature = options.signature ?? `sha256=${signTelephony(options.secret ?? secret, timestamp, raw)}`;
-  return fetch(`${baseUrl}/api/telephony/events`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-timestamp": timestamp, "x-signature": signature },
-    body: raw,
-  });
-}
+/** The PBX simulator's signed webhook delivery, for tests. */
+export { postCallEvent as sendTelephony } from "../../devices/pbx.ts";
