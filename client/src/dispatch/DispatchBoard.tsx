@@ -190,16 +190,20 @@ function CandidateRow({
   const { t } = useTranslation();
   return (
     <li className="candidate" data-testid="candidate" data-team-id={candidate.teamId} data-status={candidate.status}>
-      <span className="candidate__tier">{t("dispatch.tier", { tier: candidate.tier })}</span>
-      <span className="candidate__name" title={candidate.teamName}>
+      <span className="candidate__name" title={`${candidate.teamName} · ${t(`teamKind.${candidate.kind}`)}`}>
         <span className={`team-dot team-dot--${candidate.status}`} title={t(`teamStatus.${candidate.status}`)} />
         {candidate.teamName}
-        <span className="candidate__kind">{t(`teamKind.${candidate.kind}`)}</span>
       </span>
-      <span className="candidate__eta mono" title={t(candidate.usedLivePosition ? "dispatch.livePosition" : "dispatch.basePosition")}>
-        {candidate.usedLivePosition && <span className="candidate__live" aria-label={t("dispatch.livePosition")} data-testid="candidate-live" />}
-        {t("dispatch.etaMinutes", { minutes: minutes(candidate.estimatedArrivalS) })}
-        <span className="candidate__km">{t("dispatch.distanceKm", { km: km(candidate.distanceM) })}</span>
+      <span className="candidate__meta">
+        <span className="candidate__tier">{t("dispatch.tier", { tier: candidate.tier })}</span>
+        <span>{t(`teamKind.${candidate.kind}`)}</span>
+        <strong className="candidate__eta mono">{t("dispatch.etaMinutes", { minutes: minutes(candidate.estimatedArrivalS) })}</strong>
+        <span className="mono">{t("dispatch.distanceKm", { km: km(candidate.distanceM) })}</span>
+        {candidate.usedLivePosition && (
+          <span className="candidate__live" title={t("dispatch.livePosition")} data-testid="candidate-live">
+            {t("dispatch.livePosition")}
+          </span>
+        )}
       </span>
       <span className="candidate__actions">
         {!hasActive && (

@@ -9,7 +9,7 @@ import { api, shortError, type CauseClass, type StepOutcome } from "../api.ts";
 import { consoleActions, timelineEntries, useConsole } from "../realtime.ts";
 import { formatElapsed, formatTime, slaLevel, useNow } from "../time.ts";
 import { DispatchBoard } from "../dispatch/DispatchBoard.tsx";
-import { formatInterval, mergeTimeline, outcomeOf, planActions, teamIdOf, timelineLabelKey, type ActionPlan } from "./nextActions.ts";
+import { formatInterval, mergeTimeline, outcomeOf, planActions, serverReasonKey, teamIdOf, timelineLabelKey, type ActionPlan } from "./nextActions.ts";
 import { useSubmit, type ApplyIncident } from "./useSubmit.ts";
 import "./detail.css";
 
@@ -84,6 +84,8 @@ function DetailBody({ incident, apply }: { incident: IncidentView; apply: ApplyI
           <h3 className="section-title">{t("detail.actionsTitle")}</h3>
           <IncidentActions incident={incident} plan={plan} apply={apply} />
           {plan.actions.has("dispatch") && <DispatchBoard incident={incident} apply={apply} />}
+          <h3 className="section-title">{t("detail.contactTitle")}</h3>
+          <ContactActions incident={incident} apply={apply} />
         </>
       ) : (
         <p className="detail__readonly" data-testid="detail-readonly">
@@ -215,7 +217,6 @@ type EndForm = "close" | "cancelled" | "false_alarm" | null;
 function IncidentActions({ incident, plan, apply }: { incident: IncidentView; plan: ActionPlan; apply: ApplyIncident }) {
   const { t } = useTranslation();
   const submit = useSubmit();
-  const [outcome, setOutcome] = useState<StepOutcome>("reached");
   const [arriveReason, setArriveReason] = useState(() => t("detail.arriveDefaultReason"));
   const [endForm, setEndForm] = useState<EndForm>(null);
   const { actions, offerToAccept, assignedOffer } = plan;
@@ -255,7 +256,7 @@ function IncidentActions({ incident, plan, apply }: { incident: IncidentView; pl
         {actions.has("release") && (
           <button
             type="button"
-            className="btn btn--primary btn--small"
+            className={`btn btn--small${incident.status === "on_scene" ? " btn--primary" : ""}`}
             data-testid="action-release"
             disabled={submit.busy}
             onClick={() => void transition("released")}
@@ -324,6 +325,23 @@ function IncidentActions({ incident, plan, apply }: { incident: IncidentView; pl
         <EndIncidentForm key={endForm} incident={incident} form={endForm} apply={apply} onDone={() => setEndForm(null)} />
       )}
 
+      {submit.error && (
+        <p className="form-error" role="alert" data-testid="action-error">
+          {submit.error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** Talking to the people: the passenger callback and free notes, allowed at every open step. */
+function ContactActions({ incident, apply }: { incident: IncidentView; apply: ApplyIncident }) {
+  const { t } = useTranslation();
+  const submit = useSubmit();
+  const [outcome, setOutcome] = useState<StepOutcome>("reached");
+  const id = incident.id;
+  return (
+    <div className="detail__actions" data-testid="contact-actions">
       <div className="action-row">
         <select
           className="select"
@@ -350,12 +368,67 @@ function IncidentActions({ incident, plan, apply }: { incident: IncidentView; pl
         </button>
       </div>
       {submit.error && (
-        <p className="form-error" role="alert" data-testid="action-error">
+        <p className="form-error" role="alert" data-testid="callback-error">
           {submit.error}
         </p>
       )}
+      <CountsForm incident={incident} apply={apply} />
       <NoteForm incidentId={id} apply={apply} />
     </div>
+  );
+}
+
+const parseCount = (text: string): number | undefined => (/^\d{1,3}$/.test(text.trim()) ? Number(text.trim()) : undefined);
+
+/** Trapped and injured counts as the caller or the team reports them; blank fields stay unchanged. */
+function CountsForm({ incident, apply }: { incident: IncidentView; apply: ApplyIncident }) {
+  const { t } = useTranslation();
+  const submit = useSubmit();
+  const [trapped, setTrapped] = useState(incident.trappedCount?.toString() ?? "");
+  const [injured, setInjured] = useState(incident.injuredCount?.toString() ?? "");
+  const trappedCount = parseCount(trapped);
+  const injuredCount = parseCount(injured);
+  const changed =
+    (trappedCount !== undefined && trappedCount !== incident.trappedCount) || (injuredCount !== undefined && injuredCount !== incident.injuredCount);
+  return (
+    <>
+      <div className="action-row counts-form">
+        <label className="counts-form__field">
+          {t("detail.trapped")}
+          <input className="input" inputMode="numeric" data-testid="counts-trapped" value={trapped} onChange={(e) => setTrapped(e.target.value)} />
+        </label>
+        <label className="counts-form__field">
+          {t("detail.injured")}
+          <input className="input" inputMode="numeric" data-testid="counts-injured" value={injured} onChange={(e) => setInjured(e.target.value)} />
+        </label>
+        <button
+          type="button"
+          className="btn btn--small"
+          data-testid="counts-save"
+          disabled={submit.busy || !changed}
+          onClick={() =>
+            void submit.run(async () =>
+              apply(
+                (
+                  await api.step(incident.id, {
+                    type: "counts",
+                    ...(trappedCount !== undefined ? { trappedCount } : {}),
+                    ...(injuredCount !== undefined ? { injuredCount } : {}),
+                  })
+                ).incident,
+              ),
+            )
+          }
+        >
+          {t("detail.countsSave")}
+        </button>
+      </div>
+      {submit.error && (
+        <p className="form-error" role="alert" data-testid="counts-error">
+          {submit.error}
+        </p>
+      )}
+    </>
   );
 }
 
@@ -601,6 +674,7 @@ function TimelineItem({
   const teamId = teamIdOf(entry);
   const teamName = teamId !== null ? (teams.get(teamId)?.name ?? `#${teamId}`) : null;
   const outcome = outcomeOf(entry);
+  const reasonKey = entry.reason ? serverReasonKey(entry.reason) : null;
   const actor = entry.actorType === "system" ? t("detail.actor.system") : t(`detail.actor.${entry.actorType}`, { id: entry.actorId ?? "" });
   return (
     <li
@@ -617,7 +691,7 @@ function TimelineItem({
         {teamName && <span className="timeline__team">{teamName}</span>}
         {outcome && <span className="chip">{t(`stepOutcome.${outcome}`, { defaultValue: outcome })}</span>}
         <span className="timeline__actor detail__muted">{actor}</span>
-        {entry.reason && <div className="timeline__reason">{entry.reason}</div>}
+        {entry.reason && <div className="timeline__reason">{reasonKey ? t(`detail.serverReason.${reasonKey}`) : entry.reason}</div>}
       </div>
     </li>
   );

@@ -106,6 +106,24 @@ export function teamIdOf(entry: Pick<TimelineEventView, "data">): number | null 
   return null;
 }
 
+// Reasons the server writes itself, in English; the console shows them in the dispatcher's language.
+const serverReasons: Readonly<Record<string, string>> = {
+  "no team available": "noTeamAvailable",
+  "offered to nearest team": "offeredToNearest",
+  "team accepted": "teamAccepted",
+  "previous team declined": "previousDeclined",
+  "previous offer expired": "previousExpired",
+  "previous offer withdrawn by dispatcher": "previousWithdrawn",
+  "team departed": "teamDeparted",
+  "arrival reported without departure": "arrivedWithoutDeparture",
+  "position within arrival radius": "positionInRadius",
+};
+
+/** The i18n key under `detail.serverReason` for a reason the server wrote, or null for a person's own words. */
+export function serverReasonKey(reason: string): string | null {
+  return serverReasons[reason] ?? null;
+}
+
 /** The outcome recorded with a passenger callback or follow-up, if any. */
 export function outcomeOf(entry: Pick<TimelineEventView, "data">): string | null {
   const data = entry.data;
