@@ -4,6 +4,7 @@ import type { IncidentView, OfferView, TimelineEventView } from "../../server/co
 import { allowedNext, incidentStatuses } from "../../server/incidents/lifecycle.ts";
 import {
   assignmentsByTeam,
+  factsOf,
   formatInterval,
   mergeTimeline,
   planActions,
@@ -129,6 +130,17 @@ describe("labels and formatting", () => {
     expect(timelineLabelKey(entry("1", "x", "transition", "on_scene"))).toBe("to_on_scene");
     expect(timelineLabelKey(entry("1", "x", "transition", "reported"))).toBe("to_reported");
     expect(timelineLabelKey(entry("1", "x", "passenger_callback"))).toBe("passenger_callback");
+  });
+
+  it("reads counts and cause from an entry's data and ignores anything else", () => {
+    expect(factsOf({ data: { trappedCount: 2, causeClass: "equipment", causeText: "门机" } })).toEqual({
+      trappedCount: 2,
+      causeClass: "equipment",
+      causeText: "门机",
+    });
+    expect(factsOf({ data: { outcome: "reached" } })).toEqual({});
+    expect(factsOf({ data: null })).toEqual({});
+    expect(factsOf({ data: { trappedCount: "2" } })).toEqual({});
   });
 
   it("formats intervals as mm:ss with minutes past the hour", () => {

@@ -9,7 +9,7 @@ import { api, shortError, type CauseClass, type StepOutcome } from "../api.ts";
 import { consoleActions, timelineEntries, useConsole } from "../realtime.ts";
 import { formatElapsed, formatTime, slaLevel, useNow } from "../time.ts";
 import { DispatchBoard } from "../dispatch/DispatchBoard.tsx";
-import { formatInterval, mergeTimeline, outcomeOf, planActions, serverReasonKey, teamIdOf, timelineLabelKey, type ActionPlan } from "./nextActions.ts";
+import { factsOf, formatInterval, mergeTimeline, outcomeOf, planActions, serverReasonKey, teamIdOf, timelineLabelKey, type ActionPlan } from "./nextActions.ts";
 import { useSubmit, type ApplyIncident } from "./useSubmit.ts";
 import "./detail.css";
 
@@ -114,36 +114,38 @@ function DetailHeader({ incident }: { incident: IncidentView }) {
         </span>
         <DetailClock incident={incident} limitMinutes={limitMinutes} />
       </div>
-      <div className="detail__address">{elevator.address}</div>
+      <div className="detail__address" title={t("detail.address")}>
+        {elevator.address}
+      </div>
+      <div className="detail__site" title={t("detail.site")}>
+        {elevator.siteName} · {elevator.unitNo}
+      </div>
       <dl className="detail__facts">
-        <Fact label={t("detail.site")}>
-          {elevator.siteName} · {elevator.unitNo}
-        </Fact>
         <Fact label={t("detail.rescueCode")}>
           <strong className="mono">{elevator.rescueCode}</strong>
         </Fact>
         <Fact label={t("detail.district")}>{incident.district.name}</Fact>
-        <Fact label={t("detail.source")}>{t(`source.${incident.source}`)}</Fact>
         <Fact label={t("detail.trapped")}>
           <span className={incident.trappedCount ? "detail__count--danger" : undefined}>{count(incident.trappedCount)}</span>
         </Fact>
         <Fact label={t("detail.injured")}>
           <span className={incident.injuredCount ? "detail__count--danger" : undefined}>{count(incident.injuredCount)}</span>
         </Fact>
+        <Fact label={t("detail.source")}>{t(`source.${incident.source}`)}</Fact>
+        {incident.closedAt && (
+          <Fact label={t(`status.${incident.status}`)}>{formatTime(incident.closedAt, i18n.language)}</Fact>
+        )}
         {incident.causeClass && (
-          <Fact label={t("detail.cause")}>
+          <Fact label={t("detail.cause")} wide>
             <span data-testid="detail-cause">
               {t(`cause.${incident.causeClass}`, { defaultValue: incident.causeClass })}
               {incident.causeText ? ` · ${incident.causeText}` : ""}
             </span>
           </Fact>
         )}
-        {incident.closedAt && (
-          <Fact label={t(`status.${incident.status}`)}>{formatTime(incident.closedAt, i18n.language)}</Fact>
-        )}
       </dl>
       {(incident.alarmCodes.length > 0 || incident.deviceOffline) && (
-        <div className="detail__alarms">
+        <div className="detail__alarms" aria-label={t("detail.alarms")}>
           {incident.alarmCodes.map((code) => (
             <span key={code} className={`chip${code === "trapped" ? " chip--danger" : ""}`}>
               {t(`alarm.${code}`, { defaultValue: code })}
@@ -160,9 +162,9 @@ function DetailHeader({ incident }: { incident: IncidentView }) {
   );
 }
 
-function Fact({ label, children }: { label: string; children: ReactNode }) {
+function Fact({ label, wide = false, children }: { label: string; wide?: boolean; children: ReactNode }) {
   return (
-    <div className="detail__fact">
+    <div className={`detail__fact${wide ? " detail__fact--wide" : ""}`}>
       <dt>{label}</dt>
       <dd>{children}</dd>
     </div>
@@ -636,9 +638,10 @@ function Timeline({ events, calls, error }: TimelineState) {
       <h3 className="section-title">{t("detail.timelineTitle")}</h3>
       {error && <p className="form-error">{t("detail.timelineFailed", { error })}</p>}
       {calls.length > 0 && (
-        <ul className="detail__calls" data-testid="timeline-calls">
+        <ul className="detail__calls" data-testid="timeline-calls" aria-label={t("detail.callsTitle")}>
           {calls.map((call) => (
             <li key={call.id} className="detail__call">
+              <span className="detail__muted">{t("detail.callsTitle")}</span>
               <span className="mono">{call.callerNumber}</span>
               <span className="detail__muted">{t("detail.callRang", { time: formatTime(call.ringingAt, i18n.language) })}</span>
               {call.line && <span className="detail__muted">{call.line}</span>}
@@ -675,6 +678,7 @@ function TimelineItem({
   const teamName = teamId !== null ? (teams.get(teamId)?.name ?? `#${teamId}`) : null;
   const outcome = outcomeOf(entry);
   const reasonKey = entry.reason ? serverReasonKey(entry.reason) : null;
+  const facts = factsOf(entry);
   const actor = entry.actorType === "system" ? t("detail.actor.system") : t(`detail.actor.${entry.actorType}`, { id: entry.actorId ?? "" });
   return (
     <li
@@ -690,6 +694,22 @@ function TimelineItem({
         <span className="timeline__label">{t(`detail.event.${labelKey}`, { defaultValue: entry.type })}</span>
         {teamName && <span className="timeline__team">{teamName}</span>}
         {outcome && <span className="chip">{t(`stepOutcome.${outcome}`, { defaultValue: outcome })}</span>}
+        {facts.trappedCount !== undefined && (
+          <span className="chip">
+            {t("detail.trapped")} {t("detail.persons", { count: facts.trappedCount })}
+          </span>
+        )}
+        {facts.injuredCount !== undefined && (
+          <span className="chip">
+            {t("detail.injured")} {t("detail.persons", { count: facts.injuredCount })}
+          </span>
+        )}
+        {facts.causeClass && (
+          <span className="chip">
+            {t(`cause.${facts.causeClass}`, { defaultValue: facts.causeClass })}
+            {facts.causeText ? ` · ${facts.causeText}` : ""}
+          </span>
+        )}
         <span className="timeline__actor detail__muted">{actor}</span>
         {entry.reason && <div className="timeline__reason">{reasonKey ? t(`detail.serverReason.${reasonKey}`) : entry.reason}</div>}
       </div>

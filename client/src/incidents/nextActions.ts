@@ -134,6 +134,26 @@ export function outcomeOf(entry: Pick<TimelineEventView, "data">): string | null
   return null;
 }
 
+export interface EntryFacts {
+  trappedCount?: number;
+  injuredCount?: number;
+  causeClass?: string;
+  causeText?: string;
+}
+
+/** Counts and cause carried in an entry's data (counts steps, transitions that set them, closing). */
+export function factsOf(entry: Pick<TimelineEventView, "data">): EntryFacts {
+  const data = entry.data;
+  if (!data || typeof data !== "object") return {};
+  const d = data as Record<string, unknown>;
+  const facts: EntryFacts = {};
+  if (typeof d.trappedCount === "number") facts.trappedCount = d.trappedCount;
+  if (typeof d.injuredCount === "number") facts.injuredCount = d.injuredCount;
+  if (typeof d.causeClass === "string") facts.causeClass = d.causeClass;
+  if (typeof d.causeText === "string") facts.causeText = d.causeText;
+  return facts;
+}
+
 export interface TeamAssignment {
   incidentId: number;
   incidentCode: string;
