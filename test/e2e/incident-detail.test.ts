@@ -47,7 +47,7 @@ describe.skipIf(skip)("incident detail and dispatch board in Chromium", () => {
     await waitForStatus("reported");
     expect(await page.getAttribute('[data-testid="detail-status"]', "data-status")).toBe("reported");
     await entries("reported").first().waitFor();
-    expect(await page.locator('[data-testid="timeline-calls"]').textContent()).toContain("13800001111");
+    await expect.poll(() => page.locator('[data-testid="timeline-calls"]').textContent()).toContain("13800001111");
 
     // Dispatch the best-ranked candidate by hand.
     const candidate = page.locator('[data-testid="candidate"]').first();
@@ -85,7 +85,8 @@ describe.skipIf(skip)("incident detail and dispatch board in Chromium", () => {
     await page.keyboard.type("乘客已安全离开轿厢，物业在场");
     await page.click('[data-testid="note-save"]');
     await entries("note").filter({ hasText: "乘客已安全离开轿厢" }).waitFor({ timeout: 10_000 });
-    expect(await page.inputValue('[data-testid="note-input"]')).toBe("");
+    // The socket's entry may come before the REST answer that clears the field.
+    await expect.poll(() => page.inputValue('[data-testid="note-input"]')).toBe("");
     await page.fill('[data-testid="counts-trapped"]', "2");
     await page.click('[data-testid="counts-save"]');
     await entries("counts").first().waitFor({ timeout: 10_000 });
