@@ -202,5 +202,12 @@ describe.skipIf(skip)("incident detail and dispatch board in Chromium", () => {
     });
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: screenshotPath("incident-detail-laptop") });
+
+    // English is the second language: the same screen, every label translated.
+    await page.locator('[data-testid="language-switch"] button[lang="en"]').click();
+    await expect.poll(() => page.locator('[data-testid="incident-detail"]').textContent()).toContain("Candidate teams");
+    expect(await page.locator('[data-testid="incident-detail"]').textContent()).not.toMatch(/detail\.|dispatch\./);
+    await page.screenshot({ path: screenshotPath("incident-detail-en") });
+    await page.locator('[data-testid="language-switch"] button[lang="zh-CN"]').click();
   });
 });

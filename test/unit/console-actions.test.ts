@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import type { TFunction } from "i18next";
 import type { IncidentView, OfferView, TimelineEventView } from "../../server/contracts/index.ts";
+import { ApiError } from "../../client/src/api.ts";
+import { describeError } from "../../client/src/incidents/useSubmit.ts";
 import { allowedNext, incidentStatuses } from "../../server/incidents/lifecycle.ts";
 import {
   assignmentsByTeam,
@@ -157,5 +160,26 @@ describe("assignmentsByTeam", () => {
     const map = assignmentsByTeam([a, b]);
     expect(map.get(7)).toEqual({ incidentId: 2, incidentCode: "B", offerStatus: "accepted" });
     expect(map.has(8)).toBe(false);
+  });
+});
+
+describe("describeError", () => {
+  const t = ((key: string, options?: { list?: string }) => (options?.list !== undefined ? `${key}:${options.list}` : key)) as unknown as TFunction;
+
+  it("adds the allowed next statuses to a refused transition", () => {
+    const refused = new ApiError("/api/incidents/1/transitions", 409, "HTTP 409: cannot go from released to on_scene", "invalid_transition", {
+      incidentId: 1,
+      from: "released",
+      to: "on_scene",
+      allowed: ["closed"],
+    });
+    expect(describeError(refused, t)).toBe("cannot go from released to on_scene — detail.allowedNext:status.closed");
+  });
+
+  it("shows other errors as the server's message alone", () => {
+    expect(describeError(new ApiError("/api/offers/3/accept", 409, "HTTP 409: offer 3 is withdrawn, not offered", "conflict", { status: "withdrawn" }), t)).toBe(
+      "offer 3 is withdrawn, not offered",
+    );
+    expect(describeError(new Error("network down"), t)).toBe("network down");
   });
 });

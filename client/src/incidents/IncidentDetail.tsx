@@ -521,6 +521,9 @@ function EndIncidentForm({
         e.preventDefault();
         void send();
       }}
+      onKeyDown={(e) => {
+        if (e.key === "Escape") onDone();
+      }}
     >
       {form === "close" ? (
         <>
