@@ -99,7 +99,7 @@ export function App() {
         ) : (
           <div className="map map--loading" />
         )}
-        <SidePanelView />
+        <SidePanelView onSelectIncident={selectAndLocate} />
       </main>
     </div>
   );
@@ -108,7 +108,7 @@ export function App() {
 const panels: readonly SidePanel[] = ["intake", "incident", "teams"];
 
 /** The working column: call intake, the selected incident with its dispatch board, the team board. */
-function SidePanelView() {
+function SidePanelView({ onSelectIncident }: { onSelectIncident: (id: number) => void }) {
   const { t } = useTranslation();
   const panel = useConsole((s) => s.panel);
   const selectedId = useConsole((s) => s.selectedIncidentId);
@@ -140,7 +140,7 @@ function SidePanelView() {
           ) : (
             <IncidentDetail key={selectedId} incidentId={selectedId} />
           ))}
-        {panel === "teams" && <TeamBoard />}
+        {panel === "teams" && <TeamBoard onSelectIncident={onSelectIncident} />}
       </div>
     </aside>
   );

@@ -26,6 +26,8 @@ export interface ConsoleState {
   districts: readonly DistrictView[];
   elevators: ElevatorPoints | null;
   incidents: ReadonlyMap<number, IncidentView>;
+  /** Revision at which recently ended incidents left the queue (bounded), so a late copy cannot revive them. */
+  ended: ReadonlyMap<number, number>;
   teams: ReadonlyMap<number, TeamView>;
   errors: Readonly<Partial<Record<ErrorKey, string>>>;
   /** Calls the intake shows: ringing, talking, or ended without an incident and not yet dismissed. */
@@ -85,6 +87,20 @@ export function belongsInIntake(call: CallView): boolean {
   return call.source === "pbx" && call.incidentId === null;
 }
 
+const MAX_ENDED_REMEMBERED = 1000;
+
+function remember(ended: ReadonlyMap<number, number>, id: number, revision: number): ReadonlyMap<number, number> {
+  const next = new Map(ended);
+  next.delete(id);
+  next.set(id, revision);
+  // Insertion order is age: drop the oldest beyond the bound.
+  for (const key of next.keys()) {
+    if (next.size <= MAX_ENDED_REMEMBERED) break;
+    next.delete(key);
+  }
+  return next;
+}
+
 export function reduce(state: ConsoleState, action: Action): ConsoleState {
   switch (action.type) {
     case "connection":
@@ -96,19 +112,29 @@ export function reduce(state: ConsoleState, action: Action): ConsoleState {
     case "elevators":
       return { ...state, elevators: action.elevators };
     case "incidents:snapshot":
-      return { ...state, incidents: new Map(action.incidents.filter(isOpen).map((i) => [i.id, i])) };
+      return {
+        ...state,
+        incidents: new Map(action.incidents.filter((i) => isOpen(i) && i.revision >= (state.ended.get(i.id) ?? -1)).map((i) => [i.id, i])),
+      };
     case "teams:snapshot":
       return { ...state, teams: new Map(action.teams.map((t) => [t.id, t])) };
     case "incident:upsert": {
+      const { incident } = action;
+      // Pushes and REST answers can cross: never let an older copy replace a newer one, nor bring back
+      // an incident that has ended.
+      const held = state.incidents.get(incident.id)?.revision ?? state.ended.get(incident.id) ?? -1;
+      if (incident.revision < held) return state;
       const incidents = new Map(state.incidents);
-      if (isOpen(action.incident)) incidents.set(action.incident.id, action.incident);
-      else if (!incidents.delete(action.incident.id)) return state;
+      let ended = state.ended;
+      if (isOpen(incident)) incidents.set(incident.id, incident);
+      else {
+        ended = remember(state.ended, incident.id, incident.revision);
+        if (!incidents.delete(incident.id)) return { ...state, ended };
+      }
       // SLA alerts of an incident that ended or whose team is on scene have done their job.
       const slaAlerts =
-        !isOpen(action.incident) || action.incident.onSceneAt !== null
-          ? state.slaAlerts.filter((a) => a.incidentId !== action.incident.id)
-          : state.slaAlerts;
-      return { ...state, incidents, slaAlerts };
+        !isOpen(incident) || incident.onSceneAt !== null ? state.slaAlerts.filter((a) => a.incidentId !== incident.id) : state.slaAlerts;
+      return { ...state, incidents, ended, slaAlerts };
     }
     case "team:upsert": {
       const teams = new Map(state.teams);
@@ -186,6 +212,7 @@ export const initialState: ConsoleState = {
   districts: [],
   elevators: null,
   incidents: new Map(),
+  ended: new Map(),
   teams: new Map(),
   errors: {},
   calls: new Map(),

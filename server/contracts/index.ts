@@ -130,6 +130,12 @@ export const incidentView = z.object({
   causeText: z.string().nullable(),
   massEventId: z.number().int().nullable(),
   // --- end issue 4 ---
+  /**
+   * The id of the incident's latest timeline event. Every change appends one in its transaction, so the
+   * number grows with each change: a console drops a copy older than the one it holds (a push that arrives
+   * after the REST answer to a later action).
+   */
+  revision: z.number().int(),
 });
 export type IncidentView = z.infer<typeof incidentView>;
 

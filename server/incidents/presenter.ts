@@ -8,6 +8,7 @@ const incidentInclude = {
   district: true,
   offers: { include: { team: true }, orderBy: { offeredAt: "asc" } },
   alarms: { select: { code: true }, orderBy: { receivedAt: "asc" } },
+  events: { select: { id: true }, orderBy: { id: "desc" }, take: 1 },
 } as const;
 
 type Loaded = NonNullable<Awaited<ReturnType<typeof loadOne>>>;
@@ -51,6 +52,7 @@ export function presentIncident(incident: Loaded): IncidentView {
     causeClass: incident.causeClass,
     causeText: incident.causeText,
     massEventId: incident.massEventId,
+    revision: Number(incident.events[0]?.id ?? 0),
     offers: incident.offers.map((offer) => ({
       id: offer.id,
       teamId: offer.teamId,

@@ -26,7 +26,7 @@ describe.skipIf(skip)("call intake in Chromium", () => {
 
   const testid = (id: string) => page.locator(`[data-testid="${id}"]`);
 
-  it("pops a ringing call with the caller's history, shows the elevator card with live status, opens the incident with Enter", async () => {
+  it("takes a call from ringing to closed: pop-up with history, elevator card with live status, incident with Enter, dispatch, accept, close", async () => {
     const device = await connectDemoDevice(platform.mqttUrl, 21);
     try {
       const { elevator } = await platform.db.prisma.device.findUniqueOrThrow({
@@ -74,6 +74,33 @@ describe.skipIf(skip)("call intake in Chromium", () => {
       // Hanging up after the incident is open takes the call out of the intake.
       await sendTelephony(platform.baseUrl, SECRET, { event: "ended", callId: "pbx-e2e-1" });
       await expect.poll(() => page.locator(`[data-testid="call-row"][data-call-id="${call.id}"]`).count()).toBe(0);
+
+      // The engine offered the nearest team; the team confirms by phone and the dispatcher records it,
+      // then arrival, release and close — all without leaving the console.
+      const status = () => testid("incident-detail").getAttribute("data-status");
+      await expect.poll(status, { timeout: 10_000 }).toBe("dispatched");
+      await page.locator('[data-testid="offer"][data-status="offered"]').waitFor({ timeout: 5000 });
+      await page.locator("body").focus();
+      await page.keyboard.press("a");
+      await expect.poll(status, { timeout: 5000 }).toBe("accepted");
+      await testid("action-arrive").click();
+      await expect.poll(status, { timeout: 5000 }).toBe("on_scene");
+      await testid("action-release").click();
+      await expect.poll(status, { timeout: 5000 }).toBe("released");
+      await page.locator("body").focus();
+      await page.keyboard.press("e");
+      await page.selectOption('[data-testid="close-cause"]', "external");
+      await testid("close-submit").click();
+      await expect.poll(status, { timeout: 5000 }).toBe("closed");
+      await item.waitFor({ state: "detached", timeout: 5000 });
+      const closed = await platform.db.prisma.incident.findUniqueOrThrow({ where: { id: incident.id } });
+      expect(closed.status).toBe("closed");
+      expect(closed.causeClass).toBe("external");
+      expect(closed.acceptedAt).not.toBeNull();
+      const timelineTypes = await page.locator('[data-testid="timeline-entry"]').evaluateAll((els) => els.map((e) => e.getAttribute("data-type")));
+      expect(timelineTypes).toEqual(expect.arrayContaining(["reported", "offer_made", "offer_accepted", "team_arrived"]));
+      expect(await testid("timeline-calls").textContent()).toContain(CALLER);
+      await page.screenshot({ path: screenshotPath("call-to-close") });
     } finally {
       await device.close();
     }

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import type { TFunction } from "i18next";
 import type { IncidentView, OfferView, TimelineEventView } from "../../server/contracts/index.ts";
 import { ApiError } from "../../client/src/api.ts";
+import { incidentView, offerView } from "../support/views.ts";
 import { describeError } from "../../client/src/incidents/useSubmit.ts";
 import { allowedNext, incidentStatuses } from "../../server/incidents/lifecycle.ts";
 import {
@@ -14,49 +15,10 @@ import {
   timelineLabelKey,
 } from "../../client/src/incidents/nextActions.ts";
 
-function offer(id: number, status: OfferView["status"], extra: Partial<OfferView> = {}): OfferView {
-  return {
-    id,
-    teamId: 100 + id,
-    teamName: `队伍${id}`,
-    tier: 1,
-    status,
-    backup: false,
-    estimatedArrivalS: 600,
-    distanceM: 3000,
-    offeredAt: `2026-11-27T08:0${id}:00.000Z`,
-    expiresAt: "2026-11-27T09:00:00.000Z",
-    ...extra,
-  };
-}
+const offer = offerView;
 
 function incident(status: IncidentView["status"], offers: OfferView[] = [], extra: Partial<IncidentView> = {}): IncidentView {
-  return {
-    id: 1,
-    code: "TJ20261127-0001",
-    kind: "entrapment",
-    status,
-    source: "call",
-    reportedAt: "2026-11-27T08:00:00.000Z",
-    arrivalDeadlineAt: "2026-11-27T08:30:00.000Z",
-    dispatchedAt: null,
-    onSceneAt: null,
-    releasedAt: null,
-    closedAt: null,
-    deviceOffline: false,
-    alarmCodes: [],
-    elevator: { id: 1, rescueCode: "12345", unitNo: "1号梯", siteName: "小区", address: "和平区", lat: 39.1, lng: 117.2 },
-    district: { id: 1, name: "和平区" },
-    offers,
-    acceptedAt: null,
-    enRouteAt: null,
-    trappedCount: null,
-    injuredCount: null,
-    causeClass: null,
-    causeText: null,
-    massEventId: null,
-    ...extra,
-  };
+  return incidentView(1, { status, source: "call", offers, ...extra });
 }
 
 function entry(id: string, at: string, type = "note", toStatus: string | null = null): TimelineEventView {

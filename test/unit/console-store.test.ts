@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CallView, IncidentView, OfferView, SlaAlertView } from "../../server/contracts/index.ts";
 import { initialState, reduce, type ConsoleState } from "../../client/src/realtime.ts";
+import { incidentView, offerView } from "../support/views.ts";
 import { byUrgency, groupByMassEvent, matchesFilter, noFilter } from "../../client/src/incidents/urgency.ts";
 
 function call(id: number, patch: Partial<CallView> = {}): CallView {
@@ -24,48 +25,10 @@ function call(id: number, patch: Partial<CallView> = {}): CallView {
 }
 
 function offer(tier: number, status: OfferView["status"] = "offered"): OfferView {
-  return {
-    id: tier * 100,
-    teamId: tier,
-    teamName: `team ${tier}`,
-    tier,
-    status,
-    backup: false,
-    estimatedArrivalS: 600,
-    distanceM: 3000,
-    offeredAt: "2026-11-27T08:00:00Z",
-    expiresAt: "2026-11-27T08:01:00Z",
-  };
+  return offerView(tier * 100, status, { teamId: tier, tier });
 }
 
-function incident(id: number, patch: Partial<IncidentView> = {}): IncidentView {
-  return {
-    id,
-    code: `TJ-${id}`,
-    kind: "entrapment",
-    status: "reported",
-    source: "alarm",
-    reportedAt: new Date(1_700_000_000_000 + id * 60_000).toISOString(),
-    arrivalDeadlineAt: new Date(1_700_000_000_000 + id * 60_000 + 30 * 60_000).toISOString(),
-    dispatchedAt: null,
-    onSceneAt: null,
-    releasedAt: null,
-    closedAt: null,
-    deviceOffline: false,
-    alarmCodes: [],
-    elevator: { id, rescueCode: String(100000 + id), unitNo: "1号梯", siteName: "site", address: "addr", lat: 39.1, lng: 117.2 },
-    district: { id: 1, name: "和平区" },
-    offers: [],
-    acceptedAt: null,
-    enRouteAt: null,
-    trappedCount: null,
-    injuredCount: null,
-    causeClass: null,
-    causeText: null,
-    massEventId: null,
-    ...patch,
-  };
-}
+const incident = incidentView;
 
 const run = (state: ConsoleState, ...actions: Parameters<typeof reduce>[1][]) => actions.reduce(reduce, state);
 
@@ -127,6 +90,30 @@ describe("console store: incidents", () => {
     );
     expect([...state.incidents.keys()].sort()).toEqual([2, 3]);
     expect(state.incidents.get(2)?.status).toBe("dispatched");
+  });
+});
+
+describe("console store: pushes and REST answers that cross", () => {
+  it("keeps the newer copy of an incident whichever arrives last", () => {
+    const accepted = incident(1, { status: "accepted", revision: 7 });
+    const dispatched = incident(1, { status: "dispatched", revision: 5 });
+    let state = run(initialState, { type: "incident:upsert", incident: accepted }, { type: "incident:upsert", incident: dispatched });
+    expect(state.incidents.get(1)?.status).toBe("accepted");
+    // The same revision again (a change that wrote no event) is taken.
+    state = run(state, { type: "incident:upsert", incident: incident(1, { status: "accepted", revision: 7, trappedCount: 2 }) });
+    expect(state.incidents.get(1)?.trappedCount).toBe(2);
+  });
+
+  it("does not bring back an incident that ended when an older open copy arrives late", () => {
+    let state = run(
+      initialState,
+      { type: "incident:upsert", incident: incident(1, { status: "released", revision: 9 }) },
+      { type: "incident:upsert", incident: incident(1, { status: "closed", revision: 10 }) },
+      { type: "incident:upsert", incident: incident(1, { status: "released", revision: 9 }) },
+    );
+    expect(state.incidents.size).toBe(0);
+    state = run(state, { type: "incidents:snapshot", incidents: [incident(1, { status: "released", revision: 9 })] });
+    expect(state.incidents.size).toBe(0);
   });
 });
 

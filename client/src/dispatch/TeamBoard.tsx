@@ -2,7 +2,7 @@ import { memo, useDeferredValue, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { TeamView } from "../../../server/contracts/index.ts";
 import { teamKinds, teamStatuses } from "../../../server/contracts/index.ts";
-import { consoleActions, useConsole } from "../realtime.ts";
+import { useConsole } from "../realtime.ts";
 import { assignmentsByTeam, type TeamAssignment } from "../incidents/nextActions.ts";
 import "../incidents/detail.css";
 
@@ -15,7 +15,8 @@ const statusRank: Record<TeamView["status"], number> = { offered: 0, busy: 1, av
  * Every team with its live state. Rows are plain memoised elements fed from two maps computed once per
  * change (teams, assignments), so several hundred teams re-render in one pass without per-row effects.
  */
-export function TeamBoard() {
+/** `onSelectIncident` selects a team's incident and brings the map to it. */
+export function TeamBoard({ onSelectIncident }: { onSelectIncident: (id: number) => void }) {
   const { t } = useTranslation();
   const teams = useConsole((s) => s.teams);
   const incidents = useConsole((s) => s.incidents);
@@ -97,7 +98,7 @@ export function TeamBoard() {
       ) : (
         <ul className="team-list">
           {shown.map((team) => (
-            <TeamRow key={team.id} team={team} assignment={assignments.get(team.id)} />
+            <TeamRow key={team.id} team={team} assignment={assignments.get(team.id)} onSelectIncident={onSelectIncident} />
           ))}
         </ul>
       )}
@@ -105,7 +106,13 @@ export function TeamBoard() {
   );
 }
 
-const TeamRow = memo(function TeamRow({ team, assignment }: { team: TeamView; assignment: TeamAssignment | undefined }) {
+interface TeamRowProps {
+  team: TeamView;
+  assignment: TeamAssignment | undefined;
+  onSelectIncident: (id: number) => void;
+}
+
+const TeamRow = memo(function TeamRow({ team, assignment, onSelectIncident }: TeamRowProps) {
   const { t } = useTranslation();
   return (
     <li className={`team-row team-row--${team.status}`} data-testid="team-row" data-team-id={team.id} data-status={team.status}>
@@ -131,7 +138,7 @@ const TeamRow = memo(function TeamRow({ team, assignment }: { team: TeamView; as
             data-testid="team-incident"
             data-incident-id={assignment.incidentId}
             title={t(assignment.offerStatus === "accepted" ? "teamBoard.assigned" : "teamBoard.offered")}
-            onClick={() => consoleActions.selectIncident(assignment.incidentId)}
+            onClick={() => onSelectIncident(assignment.incidentId)}
           >
             {assignment.incidentCode}
           </button>

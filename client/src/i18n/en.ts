@@ -110,6 +110,7 @@ const en: Resources = {
     },
   },
   elevator: {
+    section: "Elevator and live status",
     registrationCode: "Registration code",
     site: "Site / building",
     unitNo: "Unit",

@@ -108,6 +108,7 @@ const zhCN = {
     },
   },
   elevator: {
+    section: "电梯信息与实时状态",
     registrationCode: "注册代码",
     site: "小区 / 楼宇",
     unitNo: "梯号",

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { ElevatorSection } from "../elevators/ElevatorCardView.tsx";
 import { useTranslation } from "react-i18next";
 import type { TFunction } from "i18next";
 import type { CallView, IncidentView, TimelineEventView, TeamView } from "../../../server/contracts/index.ts";
@@ -86,6 +87,7 @@ function DetailBody({ incident, apply }: { incident: IncidentView; apply: ApplyI
           {plan.actions.has("dispatch") && <DispatchBoard incident={incident} apply={apply} />}
           <h3 className="section-title">{t("detail.contactTitle")}</h3>
           <ContactActions incident={incident} apply={apply} />
+          <ElevatorSection rescueCode={incident.elevator.rescueCode} />
         </>
       ) : (
         <p className="detail__readonly" data-testid="detail-readonly">
