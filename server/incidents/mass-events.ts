@@ -1,7 +1,7 @@
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { DomainEvents } from "../platform/events.ts";
 import { openStatuses } from "./lifecycle.ts";
-import { incidentPolicy } from "./service.ts";
+import { appendEventToMany, incidentPolicy } from "./service.ts";
 
 /**
  * Power cuts trap people in many cars at once: several incidents of one site, or many of one district,
@@ -26,7 +26,7 @@ export function startMassEventGrouping(events: DomainEvents, prisma: PrismaClien
         orderBy: { reportedAt: "desc" },
         select: { reportedAt: true },
       });
-      if (!newest) return [];
+      if (!newest) return { massEvents: [], joined: [] };
       const since = new Date(newest.reportedAt.getTime() - policy.massWindowMs);
       const recent = await tx.incident.findMany({
         where: { districtId, status: { in: [...openStatuses] }, reportedAt: { gte: since } },
@@ -34,6 +34,14 @@ export function startMassEventGrouping(events: DomainEvents, prisma: PrismaClien
         orderBy: { reportedAt: "asc" },
       });
       const touched = new Set<number>();
+      const joined: number[] = [];
+      // The join is part of each member's history, and its new revision tells consoles to take the update.
+      const join = async (ids: number[], massEventId: number) => {
+        await tx.incident.updateMany({ where: { id: { in: ids } }, data: { massEventId } });
+        await appendEventToMany(tx, ids, { type: "mass_event_joined", actor: { type: "system", id: "mass-events" }, at: new Date(), data: { massEventId } });
+        joined.push(...ids);
+        touched.add(massEventId);
+      };
       const bySite = new Map<number, typeof recent>();
       for (const i of recent) bySite.set(i.elevator.siteId, [...(bySite.get(i.elevator.siteId) ?? []), i]);
       for (const [siteId, members] of bySite) {
@@ -50,9 +58,11 @@ export function startMassEventGrouping(events: DomainEvents, prisma: PrismaClien
               data: { kind: "building", title: `${members[0]!.elevator.site.name} 多台电梯同时困人`, siteId, districtId, startedAt: members[0]!.reportedAt },
             })
           ).id;
-        await tx.incident.updateMany({ where: { id: { in: ungrouped.map((m) => m.id) } }, data: { massEventId: id } });
+        await join(
+          ungrouped.map((m) => m.id),
+          id,
+        );
         for (const m of ungrouped) m.massEventId = id;
-        touched.add(id);
       }
       if (recent.length >= policy.massDistrictMin) {
         // Incidents already in a building event stay there; the rest of the district joins the area event.
@@ -63,13 +73,16 @@ export function startMassEventGrouping(events: DomainEvents, prisma: PrismaClien
           const id =
             area?.id ??
             (await tx.massEvent.create({ data: { kind: "area", title: `${district.name} 区域群发困人`, districtId, startedAt: recent[0]!.reportedAt } })).id;
-          await tx.incident.updateMany({ where: { id: { in: ungrouped.map((m) => m.id) } }, data: { massEventId: id } });
-          touched.add(id);
+          await join(
+            ungrouped.map((m) => m.id),
+            id,
+          );
         }
       }
-      return [...touched];
+      return { massEvents: [...touched], joined };
     });
-    for (const massEventId of changed) events.emit("mass_event.changed", { massEventId });
+    for (const massEventId of changed.massEvents) events.emit("mass_event.changed", { massEventId });
+    for (const incidentId of changed.joined) events.emit("incident.changed", { incidentId });
   };
 
   const schedule = (districtId: number) => {

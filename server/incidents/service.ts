@@ -150,22 +150,29 @@ export interface EventInput {
   data?: Prisma.InputJsonValue;
 }
 
+function eventRow(incidentId: number, event: EventInput) {
+  return {
+    incidentId,
+    type: event.type,
+    fromStatus: event.fromStatus,
+    toStatus: event.toStatus,
+    actorType: event.actor.type,
+    actorId: event.actor.id,
+    at: event.at,
+    reason: event.reason,
+    lat: event.lat,
+    lng: event.lng,
+    data: event.data,
+  };
+}
+
 export async function appendEvent(db: DbClient, incidentId: number, event: EventInput): Promise<void> {
-  await db.incidentEvent.create({
-    data: {
-      incidentId,
-      type: event.type,
-      fromStatus: event.fromStatus,
-      toStatus: event.toStatus,
-      actorType: event.actor.type,
-      actorId: event.actor.id,
-      at: event.at,
-      reason: event.reason,
-      lat: event.lat,
-      lng: event.lng,
-      data: event.data,
-    },
-  });
+  await db.incidentEvent.create({ data: eventRow(incidentId, event) });
+}
+
+/** The same entry on many incidents' timelines in one statement (a mass event's members). */
+export async function appendEventToMany(db: DbClient, incidentIds: readonly number[], event: EventInput): Promise<void> {
+  if (incidentIds.length) await db.incidentEvent.createMany({ data: incidentIds.map((id) => eventRow(id, event)) });
 }
 
 /**

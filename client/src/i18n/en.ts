@@ -327,6 +327,7 @@ const en: Resources = {
       alarm_attached: "Alarm attached",
       alarm_cleared: "Alarm cleared",
       call_attached: "Call attached",
+      mass_event_joined: "Joined a mass event",
       device_offline: "Terminal offline",
       passenger_callback: "Passenger callback",
       follow_up: "Follow-up call",

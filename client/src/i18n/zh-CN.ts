@@ -325,6 +325,7 @@ const zhCN = {
       alarm_attached: "报警关联",
       alarm_cleared: "报警解除",
       call_attached: "来电关联",
+      mass_event_joined: "归入群发事件",
       device_offline: "终端离线",
       passenger_callback: "回拨安抚",
       follow_up: "回访",
