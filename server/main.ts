@@ -6,6 +6,7 @@ import { loadConfig } from "./platform/config.ts";
 import { createLogger } from "./platform/logger.ts";
 import { startPlatform, type Platform } from "./app.ts";
 import { runFleet, type FleetHandle } from "../devices/fleet.ts";
+import { runDemoCrews } from "../devices/crews.ts";
 import { DEMO_PASSWORD } from "./seed/tianjin.ts";
 
 async function main(): Promise<void> {
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
     });
   }
 
+  const crews = config.demo.load && config.demo.simulatorCrews ? runDemoCrews(platform, log.child({ part: "crews" })) : null;
+
   const url = `http://localhost:${platform.httpPort}`;
   // A real rescue code of a simulated (online) elevator, so the suggested demo call shows live status.
   const demoLift = config.demo.load
@@ -54,6 +57,7 @@ async function main(): Promise<void> {
       demoLift
         ? `  phone call try: npm run call -- --url ${url} --code ${demoLift.rescueCode}   (96333 rings on the console)`
         : "",
+      crews ? "  crews      demo rescue teams accept offers after 15-40 s and drive to the site (SIMULATOR_CREWS=0: all by hand)" : "",
       config.demo.load
         ? `  demo accounts (password ${DEMO_PASSWORD}): dispatcher, supervisor, admin, company1, rescuer1`
         : "",
@@ -69,6 +73,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, "stopping");
     await fleet?.stop().catch(() => {});
+    await crews?.stop();
     await platform.stop();
     process.exit(0);
   };

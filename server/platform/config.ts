@@ -22,6 +22,7 @@ export const envSchema = z.object({
   DEMO_ELEVATORS: z.coerce.number().int().min(0).max(500_000).default(3000),
   DEMO_DEVICE_KEY: z.string().min(8).default("tianjin-96333-demo"),
   SIMULATOR_DEVICES: z.coerce.number().int().min(0).max(20_000).default(100),
+  SIMULATOR_CREWS: flag.default(true),
   MAP_TILES: z.enum(["osm", "tianditu", "amap", "none"]).default("osm"),
   TIANDITU_KEY: z.string().optional(),
   // Minimum 1 s so restart tests can run in seconds; production keeps the default of 3 minutes.
@@ -63,7 +64,7 @@ export interface Config {
     | { kind: "external"; url: string; username?: string; password?: string; shareGroup: string };
   redisUrl: string | null;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
-  demo: { load: boolean; elevators: number; deviceKey: string; simulatorDevices: number };
+  demo: { load: boolean; elevators: number; deviceKey: string; simulatorDevices: number; simulatorCrews: boolean };
   map: { tiles: "osm" | "tianditu" | "amap" | "none"; tiandituKey: string | null };
   offerTimeoutS: number;
   dispatch: {
@@ -112,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       elevators: e.DEMO_ELEVATORS,
       deviceKey: e.DEMO_DEVICE_KEY,
       simulatorDevices: e.SIMULATOR_DEVICES,
+      simulatorCrews: e.SIMULATOR_CREWS,
     },
     map: { tiles: e.MAP_TILES, tiandituKey: e.TIANDITU_KEY ?? null },
     offerTimeoutS: e.OFFER_TIMEOUT_S,

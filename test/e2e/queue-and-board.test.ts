@@ -37,7 +37,10 @@ describe.skipIf(skip)("incident queue and dispatch board in Chromium", () => {
   it("overrides the engine's team and adds a backup, one click each", async () => {
     const lift = await platform.db.prisma.elevator.findFirstOrThrow({ orderBy: { id: "asc" }, skip: 30 });
     const incident = await open(lift.id);
-    const first = await platform.db.prisma.dispatchOffer.findFirstOrThrow({ where: { incidentId: incident.id, status: "offered" } });
+    // The engine dispatches after the incident's commit, so the offer follows the answer shortly.
+    const offered = () => platform.db.prisma.dispatchOffer.findFirst({ where: { incidentId: incident.id, status: "offered" } });
+    await expect.poll(offered, { timeout: 5000 }).not.toBeNull();
+    const first = (await offered())!;
     await item(incident.id).locator("button").first().click();
     await page.locator(`[data-testid="offer"][data-offer-id="${first.id}"][data-status="offered"]`).waitFor({ timeout: 10_000 });
 

@@ -5,6 +5,7 @@ import { api, shortError } from "../api.ts";
 import { consoleActions, useConsole } from "../realtime.ts";
 import { formatElapsed, formatTime, useNow } from "../time.ts";
 import { ElevatorCardView } from "../elevators/ElevatorCardView.tsx";
+import { useSubmit } from "../incidents/useSubmit.ts";
 
 type CallState = "ringing" | "answered" | "ended";
 
@@ -115,7 +116,7 @@ function IntakeWorkspace({ call, onDone }: WorkspaceProps) {
   const [lookup, setLookup] = useState<LookupResult | null>(null);
   const [searching, setSearching] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const submit = useSubmit();
   const codeRef = useRef<HTMLInputElement>(null);
   const numberRef = useRef<HTMLInputElement>(null);
 
@@ -169,15 +170,13 @@ function IntakeWorkspace({ call, onDone }: WorkspaceProps) {
   const chosen: ElevatorCandidate | undefined = card ? lookup?.candidates.find((c) => c.id === card.id) : undefined;
   const openIncidentId = chosen?.openIncidentId ?? null;
   const openIncidentCode = useConsole((s) => (openIncidentId !== null ? (s.incidents.get(openIncidentId)?.code ?? null) : null));
-  const canOpen = !!card && !busy && (call !== null || /^\+?[0-9][0-9 -]{2,24}$/.test(callerNumber.trim()));
+  const canOpen = !!card && !submit.busy && (call !== null || /^\+?[0-9][0-9 -]{2,24}$/.test(callerNumber.trim()));
 
   const openIncident = async (event?: FormEvent) => {
     event?.preventDefault();
     if (!card || !canOpen) return;
-    setBusy(true);
-    setError(null);
     const trappedCount = trapped === "" ? undefined : Number(trapped);
-    try {
+    await submit.run(async () => {
       const outcome = call
         ? await api.openIncidentFromCall(call.id, { elevatorId: card.id, trappedCount })
         : await api.createCall({
@@ -192,11 +191,7 @@ function IntakeWorkspace({ call, onDone }: WorkspaceProps) {
       consoleActions.upsertCall(outcome.call);
       onDone?.();
       if (outcome.incident) consoleActions.selectIncident(outcome.incident.id);
-    } catch (err) {
-      setError(shortError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const pick = (candidate: ElevatorCandidate) => setQuery(candidate.rescueCode);
@@ -236,7 +231,7 @@ function IntakeWorkspace({ call, onDone }: WorkspaceProps) {
         />
       </label>
       {searching && <div className="muted">{t("intake.searching")}</div>}
-      {error && <div className="form-error">{error}</div>}
+      {(error ?? submit.error) && <div className="form-error">{error ?? submit.error}</div>}
 
       {lookup && !card && <LookupMatches lookup={lookup} onPick={pick} />}
       {lookup && RESCUE_CODE.test(query.replace(/[\s-]/g, "")) && !card && !searching && (
