@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { IncidentQueue } from "./incidents/IncidentQueue.tsx";
 import { IncidentDetail } from "./incidents/IncidentDetail.tsx";
@@ -8,7 +8,7 @@ import { SlaAlerts } from "./alerts/SlaAlerts.tsx";
 import { SoundToggle } from "./alerts/SoundToggle.tsx";
 import { ShortcutHelp, useShortcuts } from "./shortcuts.tsx";
 import { languages, type Language } from "./i18n/index.ts";
-import { MapView, type FlyRequest } from "./map/MapView.tsx";
+import { MapView } from "./map/MapView.tsx";
 import {
   connectRealtime,
   consoleActions,
@@ -32,7 +32,7 @@ export function App() {
   const incidents = useConsole((s) => s.incidents);
   const errors = useConsole((s) => s.errors);
   const selectedId = useConsole((s) => s.selectedIncidentId);
-  const [flyTo, setFlyTo] = useState<FlyRequest | null>(null);
+  const flyTo = useConsole((s) => s.flyTo);
   const [helpOpen, setHelpOpen] = useState(false);
 
   useEffect(() => {
@@ -40,12 +40,7 @@ export function App() {
     return connectRealtime();
   }, []);
 
-  const selectAndLocate = useCallback((id: number) => {
-    consoleActions.selectIncident(id);
-    setFlyTo((prev) => ({ id, nonce: (prev?.nonce ?? 0) + 1 }));
-  }, []);
-
-  useShortcuts({ selectAndLocate, toggleHelp: () => setHelpOpen((open) => !open), closeHelp: () => setHelpOpen(false) });
+  useShortcuts({ toggleHelp: () => setHelpOpen((open) => !open), closeHelp: () => setHelpOpen(false) });
 
   return (
     <div className="app">
@@ -80,11 +75,11 @@ export function App() {
       </header>
 
       <ErrorBanner errors={errors} />
-      <SlaAlerts onSelect={selectAndLocate} />
+      <SlaAlerts />
       {helpOpen && <ShortcutHelp onClose={() => setHelpOpen(false)} />}
 
       <main className="main">
-        <IncidentQueue incidents={incidents} selectedId={selectedId} onSelect={selectAndLocate} />
+        <IncidentQueue incidents={incidents} selectedId={selectedId} onSelect={consoleActions.locateIncident} />
         {config ? (
           <MapView
             config={config}
@@ -99,7 +94,7 @@ export function App() {
         ) : (
           <div className="map map--loading" />
         )}
-        <SidePanelView onSelectIncident={selectAndLocate} />
+        <SidePanelView />
       </main>
     </div>
   );
@@ -108,7 +103,7 @@ export function App() {
 const panels: readonly SidePanel[] = ["intake", "incident", "teams"];
 
 /** The working column: call intake, the selected incident with its dispatch board, the team board. */
-function SidePanelView({ onSelectIncident }: { onSelectIncident: (id: number) => void }) {
+function SidePanelView() {
   const { t } = useTranslation();
   const panel = useConsole((s) => s.panel);
   const selectedId = useConsole((s) => s.selectedIncidentId);
@@ -140,7 +135,7 @@ function SidePanelView({ onSelectIncident }: { onSelectIncident: (id: number) =>
           ) : (
             <IncidentDetail key={selectedId} incidentId={selectedId} />
           ))}
-        {panel === "teams" && <TeamBoard onSelectIncident={onSelectIncident} />}
+        {panel === "teams" && <TeamBoard />}
       </div>
     </aside>
   );

@@ -36,6 +36,8 @@ export interface ConsoleState {
   /** Newest first, at most MAX_SLA_ALERTS. */
   slaAlerts: readonly SlaAlertView[];
   selectedIncidentId: number | null;
+  /** A request to bring the map to an incident; the nonce makes a repeated request for the same one count. */
+  flyTo: { id: number; nonce: number } | null;
   selectedCallId: number | null;
   panel: SidePanel;
   /** Bumped after every full re-fetch: views holding their own data (timeline, candidates) reload on it. */
@@ -63,6 +65,7 @@ type Action =
   | { type: "sla:alert"; alert: SlaAlertView }
   | { type: "sla:dismiss"; incidentId: number }
   | { type: "select:incident"; id: number | null }
+  | { type: "locate:incident"; id: number }
   | { type: "select:call"; id: number | null }
   | { type: "panel"; panel: SidePanel }
   | { type: "synced" }
@@ -186,6 +189,13 @@ export function reduce(state: ConsoleState, action: Action): ConsoleState {
         selectedIncidentId: action.id,
         ...(action.id !== null ? { panel: "incident" as const } : {}),
       };
+    case "locate:incident":
+      return {
+        ...state,
+        selectedIncidentId: action.id,
+        panel: "incident",
+        flyTo: { id: action.id, nonce: (state.flyTo?.nonce ?? 0) + 1 },
+      };
     case "select:call":
       return { ...state, selectedCallId: action.id, ...(action.id !== null ? { panel: "intake" as const } : {}) };
     case "panel":
@@ -219,6 +229,7 @@ export const initialState: ConsoleState = {
   massEvents: new Map(),
   slaAlerts: [],
   selectedIncidentId: null,
+  flyTo: null,
   selectedCallId: null,
   panel: "intake",
   syncGeneration: 0,
@@ -265,6 +276,8 @@ export function dismissError(key: ErrorKey): void {
 
 export const consoleActions = {
   selectIncident: (id: number | null) => dispatch({ type: "select:incident", id }),
+  /** Select an incident and bring the map to it. */
+  locateIncident: (id: number) => dispatch({ type: "locate:incident", id }),
   selectCall: (id: number | null) => dispatch({ type: "select:call", id }),
   showPanel: (panel: SidePanel) => dispatch({ type: "panel", panel }),
   dismissCall: (id: number) => dispatch({ type: "call:dismiss", id }),

@@ -43,15 +43,15 @@ export function pressDeclared(key: string): boolean {
   return true;
 }
 
-function moveSelection(step: 1 | -1, selectAndLocate: (id: number) => void): void {
+function moveSelection(step: 1 | -1): void {
   const ids = [...document.querySelectorAll<HTMLElement>('[data-testid="incident-item"]')].map((el) => Number(el.dataset.incidentId));
   if (ids.length === 0) return;
   const current = ids.indexOf(getConsoleState().selectedIncidentId ?? -1);
   const next = current === -1 ? (step === 1 ? 0 : ids.length - 1) : Math.min(ids.length - 1, Math.max(0, current + step));
-  selectAndLocate(ids[next]!);
+  consoleActions.locateIncident(ids[next]!);
 }
 
-export function useShortcuts(current: { selectAndLocate: (id: number) => void; toggleHelp: () => void; closeHelp: () => void }): void {
+export function useShortcuts(current: { toggleHelp: () => void; closeHelp: () => void }): void {
   const ref = useRef(current);
   ref.current = current;
   useEffect(() => {
@@ -67,8 +67,8 @@ export function useShortcuts(current: { selectAndLocate: (id: number) => void; t
       const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
       let handled = true;
       if (key === "?") handlers.toggleHelp();
-      else if (key === "j" || key === "ArrowDown") moveSelection(1, handlers.selectAndLocate);
-      else if (key === "k" || key === "ArrowUp") moveSelection(-1, handlers.selectAndLocate);
+      else if (key === "j" || key === "ArrowDown") moveSelection(1);
+      else if (key === "k" || key === "ArrowUp") moveSelection(-1);
       else if (panelKeys[key]) consoleActions.showPanel(panelKeys[key]);
       else if (key === "n") {
         consoleActions.showPanel("intake");

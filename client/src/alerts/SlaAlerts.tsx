@@ -3,7 +3,7 @@ import { consoleActions, useConsole } from "../realtime.ts";
 import { formatTime } from "../time.ts";
 
 /** Deadline warnings and escalations pushed by the SLA scheduler, newest first, until handled. */
-export function SlaAlerts({ onSelect }: { onSelect: (incidentId: number) => void }) {
+export function SlaAlerts() {
   const { t, i18n } = useTranslation();
   const alerts = useConsole((s) => s.slaAlerts);
   if (alerts.length === 0) return null;
@@ -11,7 +11,7 @@ export function SlaAlerts({ onSelect }: { onSelect: (incidentId: number) => void
     <div className="sla-alerts" role="alert" data-testid="sla-alerts">
       {alerts.slice(0, 3).map((alert) => (
         <div key={`${alert.incidentId}-${alert.kind}`} className={`sla-alert sla-alert--${alert.kind}`} data-testid="sla-alert" data-kind={alert.kind}>
-          <button type="button" className="sla-alert__body" onClick={() => onSelect(alert.incidentId)}>
+          <button type="button" className="sla-alert__body" onClick={() => consoleActions.locateIncident(alert.incidentId)}>
             <strong>{t(`sla.${alert.kind}`)}</strong>
             <span className="mono">{alert.incidentCode}</span>
             <span>{t(`sla.reason.${alert.reason}`)}</span>

@@ -190,7 +190,7 @@ function IntakeWorkspace({ call, onDone }: WorkspaceProps) {
       if (outcome.incident) consoleActions.upsertIncident(outcome.incident);
       consoleActions.upsertCall(outcome.call);
       onDone?.();
-      if (outcome.incident) consoleActions.selectIncident(outcome.incident.id);
+      if (outcome.incident) consoleActions.locateIncident(outcome.incident.id);
     });
   };
 
@@ -273,7 +273,7 @@ function IntakeWorkspace({ call, onDone }: WorkspaceProps) {
           {openIncidentId !== null && (
             <div className="workspace__existing">
               {t("intake.openIncidentExists")}{" "}
-              <button type="button" className="btn btn--small" onClick={() => consoleActions.selectIncident(openIncidentId)}>
+              <button type="button" className="btn btn--small" onClick={() => consoleActions.locateIncident(openIncidentId)}>
                 {t("intake.viewIncident")}
               </button>
             </div>
@@ -323,7 +323,7 @@ function CallHeader({ call }: { call: CallView }) {
         )}
       </div>
       {call.incidentId !== null && (
-        <button type="button" className="btn btn--small" onClick={() => consoleActions.selectIncident(call.incidentId!)} data-testid="call-incident">
+        <button type="button" className="btn btn--small" onClick={() => consoleActions.locateIncident(call.incidentId!)} data-testid="call-incident">
           {t("intake.viewIncident")} {linked?.code ?? `#${call.incidentId}`}
         </button>
       )}
@@ -354,7 +354,10 @@ function CallerHistory({ callerNumber, currentCallId, onPick }: { callerNumber: 
   }, [callerNumber]);
   if (!history) return null;
   const earlier = history.previousCalls.filter((c) => c.callId !== currentCallId);
-  const elevators = history.candidates.filter((c) => c.match === "caller_history");
+  // The ringing call's own IVR code is not history: only elevators of earlier calls.
+  const elevators = history.candidates.filter(
+    (c) => c.match === "caller_history" && earlier.some((p) => p.elevatorId === c.id || p.rescueCode === c.rescueCode),
+  );
   return (
     <section className="history" data-testid="caller-history" data-count={earlier.length}>
       <div className="section-title">{t("intake.history")}</div>
@@ -366,7 +369,7 @@ function CallerHistory({ callerNumber, currentCallId, onPick }: { callerNumber: 
             <li key={c.callId}>
               {t("intake.historyCall", { time: `${formatTime(c.ringingAt, i18n.language)} ${c.ringingAt.slice(0, 10)}`, code: c.rescueCode ?? "—" })}
               {c.incidentId !== null && (
-                <button type="button" className="link" onClick={() => consoleActions.selectIncident(c.incidentId!)}>
+                <button type="button" className="link" onClick={() => consoleActions.locateIncident(c.incidentId!)}>
                   {t("intake.historyIncident")} #{c.incidentId}
                 </button>
               )}

@@ -2,7 +2,7 @@ import { memo, useDeferredValue, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { TeamView } from "../../../server/contracts/index.ts";
 import { teamKinds, teamStatuses } from "../../../server/contracts/index.ts";
-import { useConsole } from "../realtime.ts";
+import { consoleActions, useConsole } from "../realtime.ts";
 import { assignmentsByTeam, type TeamAssignment } from "../incidents/nextActions.ts";
 import "../incidents/detail.css";
 
@@ -15,8 +15,7 @@ const statusRank: Record<TeamView["status"], number> = { offered: 0, busy: 1, av
  * Every team with its live state. Rows are plain memoised elements fed from two maps computed once per
  * change (teams, assignments), so several hundred teams re-render in one pass without per-row effects.
  */
-/** `onSelectIncident` selects a team's incident and brings the map to it. */
-export function TeamBoard({ onSelectIncident }: { onSelectIncident: (id: number) => void }) {
+export function TeamBoard() {
   const { t } = useTranslation();
   const teams = useConsole((s) => s.teams);
   const incidents = useConsole((s) => s.incidents);
@@ -98,7 +97,7 @@ export function TeamBoard({ onSelectIncident }: { onSelectIncident: (id: number)
       ) : (
         <ul className="team-list">
           {shown.map((team) => (
-            <TeamRow key={team.id} team={team} assignment={assignments.get(team.id)} onSelectIncident={onSelectIncident} />
+            <TeamRow key={team.id} team={team} assignment={assignments.get(team.id)} />
           ))}
         </ul>
       )}
@@ -106,13 +105,7 @@ export function TeamBoard({ onSelectIncident }: { onSelectIncident: (id: number)
   );
 }
 
-interface TeamRowProps {
-  team: TeamView;
-  assignment: TeamAssignment | undefined;
-  onSelectIncident: (id: number) => void;
-}
-
-const TeamRow = memo(function TeamRow({ team, assignment, onSelectIncident }: TeamRowProps) {
+const TeamRow = memo(function TeamRow({ team, assignment }: { team: TeamView; assignment: TeamAssignment | undefined }) {
   const { t } = useTranslation();
   return (
     <li className={`team-row team-row--${team.status}`} data-testid="team-row" data-team-id={team.id} data-status={team.status}>
@@ -138,7 +131,7 @@ const TeamRow = memo(function TeamRow({ team, assignment, onSelectIncident }: Te
             data-testid="team-incident"
             data-incident-id={assignment.incidentId}
             title={t(assignment.offerStatus === "accepted" ? "teamBoard.assigned" : "teamBoard.offered")}
-            onClick={() => onSelectIncident(assignment.incidentId)}
+            onClick={() => consoleActions.locateIncident(assignment.incidentId)}
           >
             {assignment.incidentCode}
           </button>
