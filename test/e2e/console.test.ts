@@ -36,6 +36,13 @@ describe.skipIf(skip)("dispatcher console in Chromium", () => {
     expect(await page.getAttribute("html", "lang")).toBe("zh-CN");
     await expect.poll(() => page.locator("text=和平区").count()).toBeGreaterThan(0);
     await page.screenshot({ path: screenshotPath("console-idle") });
+    // ? lists the shortcuts, Esc closes the list.
+    await page.locator("body").focus();
+    await page.keyboard.press("?");
+    await page.locator('[data-testid="shortcut-help"]').waitFor({ state: "visible" });
+    expect(await page.locator('[data-testid="shortcut-help"]').textContent()).toContain("派单");
+    await page.keyboard.press("Escape");
+    await page.locator('[data-testid="shortcut-help"]').waitFor({ state: "detached" });
     await expect.poll(() => page.locator(".leaflet-overlay-pane canvas").count()).toBeGreaterThan(0);
   });
 
