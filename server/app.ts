@@ -18,7 +18,7 @@ import { DeviceIngest } from "./devices/ingest.ts";
 import { DispatchService } from "./dispatch/service.ts";
 import { registerDispatchRoutes } from "./dispatch/routes.ts"; // issue 5
 import { SlaScheduler } from "./sla/scheduler.ts"; // issue 5
-import { loadIncidentView } from "./incidents/presenter.ts";
+import { incidentAudience, loadIncidentView } from "./incidents/presenter.ts";
 import { registerIncidentRoutes } from "./incidents/routes.ts";
 import { registerMapRoutes } from "./map/routes.ts";
 import { registerHealthRoutes } from "./health/routes.ts";
@@ -219,12 +219,12 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
 
     events.on("incident.opened", async ({ incidentId, autoDispatch }) => {
       const view = await loadIncidentView(db.prisma, incidentId);
-      if (view) realtime.broadcast("incident:created", view);
+      if (view) realtime.broadcast(incidentAudience(view), "incident:created", view);
       if (autoDispatch) await dispatch.autoDispatch(incidentId);
     });
     events.on("incident.changed", async ({ incidentId }) => {
       const view = await loadIncidentView(db.prisma, incidentId);
-      if (view) realtime.broadcast("incident:updated", view);
+      if (view) realtime.broadcast(incidentAudience(view), "incident:updated", view);
     });
     // issue 4: calls, timeline entries and mass events to the consoles
     startCallFanout(events, db.prisma, realtime.broadcast);
@@ -232,7 +232,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     startMassEventGrouping(events, db.prisma, (error) => log.error({ err: error }, "mass event grouping failed"));
     // --- issue 5: free teams when an incident ends; SLA deadlines fired from database rows ---
     events.on("incident.changed", ({ incidentId }) => dispatch.onIncidentChanged(incidentId));
-    dispatch.notifySla = (event, alert) => realtime.broadcast(event, alert);
+    dispatch.notifySla = (event, alert) => realtime.broadcast("centre", event, alert);
     const sla = new SlaScheduler(
       db.prisma,
       {
@@ -248,7 +248,8 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     // --- end issue 5 ---
     events.on("team.changed", ({ teamId }) => {
       const team = dispatch.team(teamId);
-      if (team) realtime.broadcast("team:updated", team);
+      // GET /api/teams: the centre and every rescuer read all teams, a company admin its own.
+      if (team) realtime.broadcast({ companyId: team.maintenanceCompanyId, teamIds: [team.id], rescuers: true }, "team:updated", team);
     });
 
     await new Promise<void>((resolve, reject) => {

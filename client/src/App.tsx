@@ -10,6 +10,7 @@ import { ShortcutHelp, useShortcuts } from "./shortcuts.tsx";
 import { languages, type Language } from "./i18n/index.ts";
 import { MapView } from "./map/MapView.tsx";
 import {
+  can,
   connectRealtime,
   consoleActions,
   dismissError,
@@ -20,9 +21,9 @@ import {
   type SidePanel,
 } from "./realtime.ts";
 import { formatDateTime, useNow } from "./time.ts";
-import { logout } from "./auth/AuthGate.tsx";
+import { logout, type Me } from "./auth/AuthGate.tsx";
 
-export function App() {
+export function App({ me }: { me: Me }) {
   const { t } = useTranslation();
   const connection = useConsole((s) => s.connection);
   const config = useConsole((s) => s.config);
@@ -37,8 +38,8 @@ export function App() {
 
   useEffect(() => {
     loadStatic();
-    return connectRealtime();
-  }, []);
+    return connectRealtime(me.role);
+  }, [me.role]);
 
   useShortcuts({ toggleHelp: () => setHelpOpen((open) => !open), closeHelp: () => setHelpOpen(false) });
 
@@ -68,6 +69,9 @@ export function App() {
             {t(`connection.${connection}`)}
           </span>
           <LanguageSwitch />
+          <span className="header__user" data-testid="current-user" data-role={me.role}>
+            {me.displayName} · {t(`role.${me.role}`)}
+          </span>
           <button type="button" className="header__logout" onClick={() => void logout()} data-testid="logout">
             {t("login.logout")}
           </button>
@@ -100,12 +104,15 @@ export function App() {
   );
 }
 
-const panels: readonly SidePanel[] = ["intake", "incident", "teams"];
+const allPanels: readonly SidePanel[] = ["intake", "incident", "teams"];
 
 /** The working column: call intake, the selected incident with its dispatch board, the team board. */
 function SidePanelView() {
   const { t } = useTranslation();
   const panel = useConsole((s) => s.panel);
+  // Call intake is the operators' (dispatcher, admin); the others read incidents and teams.
+  const operator = useConsole((s) => can(s.role, "operate"));
+  const panels = operator ? allPanels : allPanels.filter((p) => p !== "intake");
   const selectedId = useConsole((s) => s.selectedIncidentId);
   const callCount = useConsole((s) => s.calls.size);
   const ringing = useConsole((s) => [...s.calls.values()].some((c) => c.answeredAt === null && c.endedAt === null));
@@ -128,7 +135,7 @@ function SidePanelView() {
         ))}
       </nav>
       <div className="side__body">
-        {panel === "intake" && <CallIntake />}
+        {panel === "intake" && operator && <CallIntake />}
         {panel === "incident" &&
           (selectedId === null ? (
             <p className="panel__empty">{t("panel.pickIncident")}</p>

@@ -15,12 +15,15 @@ import type {
 } from "../../server/contracts/index.ts";
 import { api, errorMessage, fallbackConfig, type ClientConfig } from "./api.ts";
 import { playEntrapmentAlert } from "./alerts/sound.ts";
+import { CITY_READERS, OPERATORS, type Role } from "../../server/auth/roles.ts";
 
 export type ConnectionState = "connected" | "disconnected";
 export type ErrorKey = "config" | "districts" | "elevators" | "teams" | "incidents" | "calls" | "massEvents";
 export type SidePanel = "intake" | "incident" | "teams";
 
 export interface ConsoleState {
+  /** The signed-in user's role: what the console fetches and which actions it offers. */
+  role: Role | null;
   connection: ConnectionState;
   config: ClientConfig | null;
   districts: readonly DistrictView[];
@@ -48,6 +51,7 @@ export interface ConsoleState {
 }
 
 type Action =
+  | { type: "role"; role: Role }
   | { type: "connection"; state: ConnectionState }
   | { type: "config"; config: ClientConfig }
   | { type: "districts"; districts: DistrictView[] }
@@ -106,6 +110,8 @@ function remember(ended: ReadonlyMap<number, number>, id: number, revision: numb
 
 export function reduce(state: ConsoleState, action: Action): ConsoleState {
   switch (action.type) {
+    case "role":
+      return { ...state, role: action.role, panel: OPERATORS.includes(action.role) ? state.panel : "incident" };
     case "connection":
       return state.connection === action.state ? state : { ...state, connection: action.state };
     case "config":
@@ -155,7 +161,10 @@ export function reduce(state: ConsoleState, action: Action): ConsoleState {
       if (belongsInIntake(action.call)) calls.set(action.call.id, action.call);
       else if (!calls.delete(action.call.id)) return state;
       // A new ringing call pops the intake unless the dispatcher is busy with another call there.
-      const popIntake = action.ringing && (state.panel !== "intake" || state.selectedCallId === null || !state.calls.has(state.selectedCallId));
+      const popIntake =
+        action.ringing &&
+        can(state.role, "operate") &&
+        (state.panel !== "intake" || state.selectedCallId === null || !state.calls.has(state.selectedCallId));
       return {
         ...state,
         calls,
@@ -197,8 +206,9 @@ export function reduce(state: ConsoleState, action: Action): ConsoleState {
         flyTo: { id: action.id, nonce: (state.flyTo?.nonce ?? 0) + 1 },
       };
     case "select:call":
-      return { ...state, selectedCallId: action.id, ...(action.id !== null ? { panel: "intake" as const } : {}) };
+      return { ...state, selectedCallId: action.id, ...(action.id !== null && can(state.role, "operate") ? { panel: "intake" as const } : {}) };
     case "panel":
+      if (action.panel === "intake" && !can(state.role, "operate")) return state;
       return state.panel === action.panel ? state : { ...state, panel: action.panel };
     case "synced":
       return { ...state, syncGeneration: state.syncGeneration + 1 };
@@ -217,6 +227,7 @@ export function reduce(state: ConsoleState, action: Action): ConsoleState {
 }
 
 export const initialState: ConsoleState = {
+  role: null,
   connection: "disconnected",
   config: null,
   districts: [],
@@ -359,7 +370,14 @@ async function resync(): Promise<void> {
   const generation = ++resyncGeneration;
   clearTimeout(retryTimer);
   buffered = [];
-  const results = await Promise.allSettled([api.openIncidents(), api.teams(), api.activeCalls(), api.openMassEvents()]);
+  // Calls and mass events are the centre's (CITY_READERS): a company admin's console does not ask for them.
+  const city = state.role !== null && CITY_READERS.includes(state.role);
+  const results = await Promise.allSettled([
+    api.openIncidents(),
+    api.teams(),
+    city ? api.activeCalls() : Promise.resolve([]),
+    city ? api.openMassEvents() : Promise.resolve([]),
+  ]);
   if (generation !== resyncGeneration) return;
   const pending = buffered;
   buffered = null;
@@ -396,7 +414,14 @@ function announceIfNewEntrapment(incident: IncidentView): void {
 
 let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
 
-export function connectRealtime(): () => void {
+/** What the signed-in role may do in the console, mirroring the server's route rules. */
+export function can(role: Role | null, what: "operate" | "readCity"): boolean {
+  if (role === null) return false;
+  return (what === "operate" ? OPERATORS : CITY_READERS).includes(role);
+}
+
+export function connectRealtime(role: Role): () => void {
+  dispatch({ type: "role", role });
   if (socket) return () => {};
   const s: Socket<ServerToClientEvents, ClientToServerEvents> = io();
   socket = s;

@@ -118,6 +118,7 @@ export const incidentView = z.object({
     siteName: z.string(),
     address: z.string(),
     ...latLng,
+    maintenanceCompanyId: z.number().int(),
   }),
   district: z.object({ id: z.number().int(), name: z.string() }),
   offers: z.array(offerView),

@@ -1,6 +1,6 @@
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { DomainEvents } from "../platform/events.ts";
-import type { ServerToClientEvents } from "../contracts/index.ts";
+import type { Broadcast } from "../platform/realtime.ts";
 import { loadMassEvent, presentEvent } from "./commands.ts";
 import { isOpen } from "./lifecycle.ts";
 
@@ -9,11 +9,7 @@ import { isOpen } from "./lifecycle.ts";
  * the commit instead of being passed along, so entries appended by any writer (alarms, dispatch, calls,
  * lifecycle routes) are sent, once each, in order.
  */
-export function startIncidentFanout(
-  events: DomainEvents,
-  prisma: PrismaClient,
-  emit: <E extends keyof ServerToClientEvents>(event: E, ...args: Parameters<ServerToClientEvents[E]>) => void,
-): void {
+export function startIncidentFanout(events: DomainEvents, prisma: PrismaClient, broadcast: Broadcast): void {
   // Last entry sent per incident; forgotten when the incident ends, so the map stays as small as the open set.
   const lastSent = new Map<number, bigint>();
   const queue = new Map<number, Promise<void>>();
@@ -27,8 +23,14 @@ export function startIncidentFanout(
         orderBy: { id: "asc" },
         take: 200,
       });
-      for (const row of rows) emit("incident:timeline", { incidentId, ...presentEvent(row) });
       if (!rows.length) return;
+      // The same audience as the incident's own pushes: its elevator's company and every team offered it.
+      const scope = await prisma.incident.findUnique({
+        where: { id: incidentId },
+        select: { elevator: { select: { maintenanceCompanyId: true } }, offers: { select: { teamId: true } } },
+      });
+      const audience = { companyId: scope?.elevator.maintenanceCompanyId ?? null, teamIds: [...new Set(scope?.offers.map((o) => o.teamId) ?? [])] };
+      for (const row of rows) broadcast(audience, "incident:timeline", { incidentId, ...presentEvent(row) });
       const last = rows.at(-1)!;
       // Forget an incident once it has ended (its last entry moved it to a terminal status); the cap
       // only matters if terminal entries are never seen, e.g. incidents closed by another process.
@@ -48,6 +50,6 @@ export function startIncidentFanout(
   events.on("incident.changed", ({ incidentId }) => sendTimeline(incidentId));
   events.on("mass_event.changed", async ({ massEventId }) => {
     const view = await loadMassEvent(prisma, massEventId);
-    if (view) emit("mass-event:updated", view);
+    if (view) broadcast("centre", "mass-event:updated", view);
   });
 }

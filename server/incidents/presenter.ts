@@ -1,4 +1,5 @@
 import type { IncidentView } from "../contracts/index.ts";
+import type { Audience } from "../platform/realtime.ts";
 import type { DbClient } from "../platform/db/types.ts";
 import { openStatuses } from "./lifecycle.ts";
 import { errors } from "../platform/errors.ts";
@@ -43,6 +44,7 @@ export function presentIncident(incident: Loaded): IncidentView {
       address: elevator.site.address,
       lat: elevator.site.lat,
       lng: elevator.site.lng,
+      maintenanceCompanyId: elevator.maintenanceCompanyId,
     },
     district: { id: district.id, name: district.name },
     acceptedAt: iso(incident.acceptedAt),
@@ -66,6 +68,11 @@ export function presentIncident(incident: Loaded): IncidentView {
       expiresAt: offer.expiresAt.toISOString(),
     })),
   };
+}
+
+/** Who may receive pushes about this incident: the elevator's company and every team offered it. */
+export function incidentAudience(view: IncidentView): Audience {
+  return { companyId: view.elevator.maintenanceCompanyId, teamIds: [...new Set(view.offers.map((o) => o.teamId))] };
 }
 
 export async function loadIncidentView(db: DbClient, id: number): Promise<IncidentView | null> {

@@ -5,19 +5,29 @@ import { Redis } from "ioredis";
 import type { ClientToServerEvents, ServerToClientEvents } from "../contracts/index.ts";
 import type { Logger } from "./logger.ts";
 import type { Sessions } from "../auth/sessions.ts";
-import { SEES_PHONE_NUMBERS, maskPersonal } from "../auth/roles.ts";
+import { CITY_READERS, SEES_PHONE_NUMBERS, maskPersonal } from "../auth/roles.ts";
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
 export class RedisUnavailableError extends Error {}
 
+/**
+ * Who may receive a push, mirroring who may read the same thing over REST: the centre (dispatchers,
+ * supervisors, admins) always; a company admin what concerns the company's elevators or teams; a rescuer
+ * what concerns the team (and, with `rescuers`, what every rescuer may read).
+ */
+export type Audience = "everyone" | "centre" | { companyId: number | null; teamIds: readonly number[]; rescuers?: boolean };
+
+export type Broadcast = <E extends keyof ServerToClientEvents>(audience: Audience, event: E, ...args: Parameters<ServerToClientEvents[E]>) => void;
+
 export interface Realtime {
   io: RealtimeServer;
   /**
-   * Every server -> console broadcast goes through here: roles that may see callers' numbers get the payload
-   * as it is, every other signed-in socket a copy with the numbers masked (the REST presenters do the same).
+   * Every server -> console broadcast goes through here: to its audience only, with the payload as it is
+   * for roles that may see callers' numbers and a copy with the numbers masked for everyone else (the REST
+   * presenters do the same).
    */
-  broadcast<E extends keyof ServerToClientEvents>(event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+  broadcast: Broadcast;
   adapter: "memory" | "redis";
   close(): Promise<void>;
 }
@@ -43,25 +53,43 @@ export async function startRealtime(server: http.Server, options: { redisUrl: st
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: true },
     ...(redis ? { adapter: createAdapter(redis) } : {}),
   });
-  // Issue 6: a socket needs a session cookie; it joins rooms by role, company and team. Broadcasts are
-  // still global (io.emit) to every signed-in socket; the rooms are ready for scoped fan-out.
+  // A socket needs a session cookie; it joins its role's room, and the room its scope comes from: a
+  // company admin the company's, a rescuer the team's (the same scopes as the REST routes).
   io.use((socket, next) => {
     options.sessions.fromRequest(socket.request).then(
       (user) => {
         if (!user) return next(new Error("unauthenticated"));
         socket.data.user = user;
-        void socket.join([`role:${user.role}`, ...(user.maintenanceCompanyId ? [`company:${user.maintenanceCompanyId}`] : []), ...(user.teamId ? [`team:${user.teamId}`] : [])]);
+        const scope =
+          user.role === "company_admin" && user.maintenanceCompanyId !== null
+            ? [`company:${user.maintenanceCompanyId}`]
+            : user.role === "rescuer" && user.teamId !== null
+              ? [`team:${user.teamId}`]
+              : [];
+        void socket.join([`role:${user.role}`, ...scope]);
         next();
       },
       () => next(new Error("session check failed")),
     );
   });
   const fullView = SEES_PHONE_NUMBERS.map((role) => `role:${role}`);
+  const centreMasked = CITY_READERS.filter((role) => !SEES_PHONE_NUMBERS.includes(role)).map((role) => `role:${role}`);
+  const maskedRooms = (audience: Exclude<Audience, "everyone">): string[] =>
+    audience === "centre"
+      ? centreMasked
+      : [
+          ...centreMasked,
+          ...(audience.companyId !== null ? [`company:${audience.companyId}`] : []),
+          ...audience.teamIds.map((id) => `team:${id}`),
+          ...(audience.rescuers ? ["role:rescuer"] : []),
+        ];
   return {
     io,
-    broadcast(event, ...args) {
+    broadcast(audience, event, ...args) {
       io.to(fullView).emit(event, ...args);
-      io.except(fullView).emit(event, ...(maskPersonal(args) as typeof args));
+      const masked = maskPersonal(args) as typeof args;
+      if (audience === "everyone") io.except(fullView).emit(event, ...masked);
+      else io.to(maskedRooms(audience)).except(fullView).emit(event, ...masked);
     },
     adapter: redis ? "redis" : "memory",
     async close() {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { startTestPlatform, type TestPlatform } from "../support/platform.ts";
 import { connectDemoDevice } from "../support/clients.ts";
-import { browserSkipReason, launchChromium, screenshotPath } from "../support/browser.ts";
+import { browserSkipReason, launchChromium, openConsole, screenshotPath } from "../support/browser.ts";
 
 const skip = browserSkipReason();
 
@@ -81,6 +81,49 @@ describe.skipIf(skip)("dispatcher console in Chromium", () => {
       await page.screenshot({ path: screenshotPath("console-incident") });
     } finally {
       await device.close();
+    }
+  });
+
+  it("gives a supervisor and a company admin a read-only console without the call intake", async () => {
+    // An incident of company1's own elevators, so both roles have one to open.
+    const admin = await platform.db.prisma.user.findUniqueOrThrow({ where: { username: "company1" } });
+    const lift = await platform.db.prisma.elevator.findFirstOrThrow({ where: { maintenanceCompanyId: admin.maintenanceCompanyId!, incidents: { none: {} } } });
+    const res = await platform.fetch("/api/calls", {
+      method: "POST",
+      body: JSON.stringify({ callerNumber: "13500001111", elevatorId: lift.id, openIncident: true, autoDispatch: false }),
+    });
+    expect(res.status).toBe(201);
+    for (const username of ["supervisor", "company1"]) {
+      const other = await openConsole(browser, platform.baseUrl, username);
+      try {
+        expect(await other.getAttribute('[data-testid="current-user"]', "data-role")).toBe(username === "company1" ? "company_admin" : "supervisor");
+        expect(await other.locator('[data-testid="tab-intake"]').count()).toBe(0);
+        const item = other.locator('[data-testid="incident-item"]', { hasText: lift.rescueCode });
+        await item.waitFor({ timeout: 5000 });
+        await item.locator("button").first().click();
+        await other.locator('[data-testid="detail-readonly-role"]').waitFor({ timeout: 5000 });
+        expect(await other.locator('[data-testid="action-close"], [data-testid="candidate-dispatch"], [data-testid="dispatch-board"]').count()).toBe(0);
+        // Nothing it may not read was asked for: no failed-load banner.
+        await other.waitForTimeout(300);
+        expect(await other.locator('[data-testid="error-banner"]').count(), username).toBe(0);
+      } finally {
+        await other.close();
+      }
+    }
+  });
+
+  it("sends a rescuer to the field app instead of a console full of refusals", async () => {
+    const rescuer = await browser.newPage();
+    try {
+      await rescuer.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => route.abort());
+      await rescuer.goto(platform.baseUrl);
+      await rescuer.fill('[data-testid="login-username"]', "rescuer1");
+      await rescuer.fill('[data-testid="login-password"]', "demo96333");
+      await rescuer.click('[data-testid="login-submit"]');
+      await rescuer.locator('[data-testid="not-for-rescuers"]').waitFor({ timeout: 5000 });
+      expect(await rescuer.locator('[data-testid="incident-item"], [data-testid="error-banner"]').count()).toBe(0);
+    } finally {
+      await rescuer.close();
     }
   });
 

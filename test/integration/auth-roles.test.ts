@@ -140,6 +140,61 @@ describe("accounts, roles and the allow/deny matrix", () => {
     supervisorSocket.close();
   });
 
+  it("pushes reach a company admin or a rescuer only for what they may read over REST", async () => {
+    const companySocket = await connectConsole(platform.baseUrl, cookies.get("company_admin")!);
+    const rescuerSocket = await connectConsole(platform.baseUrl, cookies.get("rescuer")!);
+    const supervisorSocket = await connectConsole(platform.baseUrl, cookies.get("supervisor")!);
+    try {
+      const admin = await platform.db.prisma.user.findUniqueOrThrow({ where: { username: ACCOUNTS.company_admin } });
+      const rescuer = await platform.db.prisma.user.findUniqueOrThrow({ where: { username: ACCOUNTS.rescuer }, include: { team: true } });
+      const rescuerCompany = rescuer.team!.maintenanceCompanyId!;
+      const own = await platform.db.prisma.elevator.findFirstOrThrow({ where: { maintenanceCompanyId: admin.maintenanceCompanyId!, incidents: { none: {} } } });
+      const foreign = await platform.db.prisma.elevator.findFirstOrThrow({
+        where: { maintenanceCompanyId: { notIn: [admin.maintenanceCompanyId!, rescuerCompany] }, incidents: { none: {} } },
+      });
+      const teamsJob = await platform.db.prisma.elevator.findFirstOrThrow({
+        where: { maintenanceCompanyId: rescuerCompany, incidents: { none: {} }, id: { not: own.id } },
+      });
+      const open = async (elevatorId: number) => {
+        const res = await call("post", "/api/calls", cookies.get("dispatcher")!, { callerNumber: "13700001234", elevatorId, openIncident: true, autoDispatch: false });
+        expect(res.status).toBe(201);
+        return ((await res.json()) as { incident: { id: number } }).incident.id;
+      };
+      const [ownId, foreignId, teamsJobId] = [await open(own.id), await open(foreign.id), await open(teamsJob.id)];
+      const offered = await call("post", `/api/incidents/${teamsJobId}/offers`, cookies.get("dispatcher")!, { teamId: rescuer.teamId, reason: "调度员派单" });
+      expect(offered.status).toBe(201);
+
+      type Pushed = { id?: number; incidentId?: number };
+      const incidentsSeen = (client: typeof companySocket) =>
+        new Set(
+          client.received
+            .filter((r) => r.event.startsWith("incident:"))
+            .map((r) => (r.payload as Pushed).incidentId ?? (r.payload as Pushed).id),
+        );
+      // The centre sees all three, and the offer to the rescuer's team; then the others have had their chance.
+      await expect.poll(() => [...incidentsSeen(supervisorSocket)].filter((id) => [ownId, foreignId, teamsJobId].includes(id!)).length).toBe(3);
+      await rescuerSocket.waitFor<Pushed>("incident:updated", (p) => p.id === teamsJobId);
+      await new Promise((r) => setTimeout(r, 300));
+
+      const company = incidentsSeen(companySocket);
+      expect(company.has(ownId)).toBe(true);
+      expect(company.has(foreignId)).toBe(false);
+      expect(company.has(teamsJobId)).toBe(rescuerCompany === admin.maintenanceCompanyId);
+      const team = incidentsSeen(rescuerSocket);
+      expect(team.has(teamsJobId)).toBe(true);
+      expect(team.has(ownId)).toBe(false);
+      expect(team.has(foreignId)).toBe(false);
+      expect(rescuerSocket.received.some((r) => r.event === "incident:timeline" && (r.payload as Pushed).incidentId === teamsJobId)).toBe(true);
+      // Calls are the centre's: only the supervisor of these three heard them.
+      const calls = (client: typeof companySocket) => client.received.filter((r) => r.event.startsWith("call:")).length;
+      expect(calls(supervisorSocket)).toBeGreaterThan(0);
+      expect(calls(companySocket)).toBe(0);
+      expect(calls(rescuerSocket)).toBe(0);
+    } finally {
+      for (const socket of [companySocket, rescuerSocket, supervisorSocket]) socket.close();
+    }
+  });
+
   it("refuses a Socket.io connection without a session", async () => {
     const socket = io(platform.baseUrl, { transports: ["websocket"], reconnection: false });
     const error = await new Promise<Error>((resolve) => socket.once("connect_error", resolve));

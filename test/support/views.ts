@@ -16,7 +16,7 @@ export function incidentView(id: number, patch: Partial<IncidentView> = {}): Inc
     closedAt: null,
     deviceOffline: false,
     alarmCodes: [],
-    elevator: { id, rescueCode: String(100000 + id), unitNo: "1号梯", siteName: "小区", address: "和平区", lat: 39.1, lng: 117.2 },
+    elevator: { id, rescueCode: String(100000 + id), unitNo: "1号梯", siteName: "小区", address: "和平区", lat: 39.1, lng: 117.2, maintenanceCompanyId: 1 },
     district: { id: 1, name: "和平区" },
     offers: [],
     acceptedAt: null,

@@ -1,11 +1,12 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from "react";
+import type { Role } from "../../../server/auth/roles.ts";
 import { useTranslation } from "react-i18next";
 
 export interface Me {
   id: number;
   username: string;
   displayName: string;
-  role: string;
+  role: Role;
 }
 
 /** Shows the console once /api/auth/me answers; the login form while it answers 401. */
@@ -87,4 +88,20 @@ function LoginForm({ onDone }: { onDone: (me: Me) => void }) {
 export async function logout(): Promise<void> {
   await fetch("/api/auth/logout", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }).catch(() => {});
   window.location.reload();
+}
+
+/** Rescuers work from the field app (their team's offers); the console reads the whole city. */
+export function NotForRescuers() {
+  const { t } = useTranslation();
+  return (
+    <div className="login" data-testid="not-for-rescuers">
+      <div className="login__form">
+        <h1>{t("app.title")}</h1>
+        <p>{t("login.rescuerNotice")}</p>
+        <button type="button" onClick={() => void logout()}>
+          {t("login.logout")}
+        </button>
+      </div>
+    </div>
+  );
 }

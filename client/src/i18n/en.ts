@@ -151,6 +151,13 @@ const en: Resources = {
     type_escalator: "escalator",
     type_moving_walk: "moving walk",
   },
+  role: {
+    dispatcher: "Dispatcher",
+    supervisor: "Supervisor",
+    company_admin: "Company admin",
+    admin: "Administrator",
+    rescuer: "Rescuer",
+  },
   login: {
     title: "Sign in",
     username: "Username",
@@ -159,6 +166,7 @@ const en: Resources = {
     failed: "Wrong username or password",
     locked: "The account is locked; try again later",
     error: "Sign-in failed; try again",
+    rescuerNotice: "This console is for the 96333 centre. Rescuers accept, depart and arrive in the rescue app.",
     logout: "Sign out",
   },
   connection: {
@@ -265,6 +273,7 @@ const en: Resources = {
     noDevice: "No IoT terminal",
   },
   detail: {
+    readOnlyRole: "Read only for this account: the 96333 dispatchers act on incidents",
     loading: "Loading incident…",
     loadFailed: "Could not load the incident: {{error}}",
     readOnly: "Incident ended; read only",

@@ -149,6 +149,13 @@ const zhCN = {
     type_escalator: "自动扶梯",
     type_moving_walk: "自动人行道",
   },
+  role: {
+    dispatcher: "调度员",
+    supervisor: "监管",
+    company_admin: "维保单位管理员",
+    admin: "系统管理员",
+    rescuer: "救援人员",
+  },
   login: {
     title: "登录",
     username: "用户名",
@@ -157,6 +164,7 @@ const zhCN = {
     failed: "用户名或密码错误",
     locked: "账号已锁定，请稍后再试",
     error: "登录失败，请重试",
+    rescuerNotice: "本控制台供 96333 中心使用。救援人员请在救援 App 中接单、出发和到场。",
     logout: "退出",
   },
   connection: {
@@ -263,6 +271,7 @@ const zhCN = {
     noDevice: "未接入物联网终端",
   },
   detail: {
+    readOnlyRole: "当前账号只读：处置操作由 96333 调度员完成",
     loading: "正在加载事件…",
     loadFailed: "事件加载失败：{{error}}",
     readOnly: "事件已结束，仅供查看",

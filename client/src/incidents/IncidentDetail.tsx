@@ -7,7 +7,7 @@ import { causeClasses } from "../../../server/contracts/index.ts";
 import { computeIntervals, type ResponseIntervals } from "../../../server/incidents/intervals.ts";
 import { isOpen } from "../../../server/incidents/lifecycle.ts";
 import { api, shortError, type CauseClass, type StepOutcome } from "../api.ts";
-import { consoleActions, timelineEntries, useConsole } from "../realtime.ts";
+import { can, consoleActions, timelineEntries, useConsole } from "../realtime.ts";
 import { formatElapsed, formatTime, slaLevel, useNow } from "../time.ts";
 import { DispatchBoard } from "../dispatch/DispatchBoard.tsx";
 import { factsOf, formatInterval, mergeTimeline, outcomeOf, planActions, serverReasonKey, teamIdOf, timelineLabelKey, type ActionPlan } from "./nextActions.ts";
@@ -70,6 +70,8 @@ function DetailBody({ incident, apply }: { incident: IncidentView; apply: ApplyI
     [incident.reportedAt, timeline.events],
   );
   const plan = useMemo(() => planActions(incident), [incident]);
+  // Supervisors and company admins read; the centre's operators act (the server refuses the rest anyway).
+  const operator = useConsole((s) => can(s.role, "operate"));
 
   return (
     <div
@@ -80,7 +82,15 @@ function DetailBody({ incident, apply }: { incident: IncidentView; apply: ApplyI
     >
       <DetailHeader incident={incident} />
       <Intervals intervals={intervals} />
-      {open ? (
+      {open && !operator && (
+        <>
+          <p className="detail__readonly" data-testid="detail-readonly-role">
+            {t("detail.readOnlyRole")}
+          </p>
+          <ElevatorSection rescueCode={incident.elevator.rescueCode} />
+        </>
+      )}
+      {open && operator ? (
         <>
           <h3 className="section-title">{t("detail.actionsTitle")}</h3>
           <IncidentActions incident={incident} plan={plan} apply={apply} />
@@ -90,9 +100,11 @@ function DetailBody({ incident, apply }: { incident: IncidentView; apply: ApplyI
           <ElevatorSection rescueCode={incident.elevator.rescueCode} />
         </>
       ) : (
-        <p className="detail__readonly" data-testid="detail-readonly">
-          {t("detail.readOnly")}
-        </p>
+        !open && (
+          <p className="detail__readonly" data-testid="detail-readonly">
+            {t("detail.readOnly")}
+          </p>
+        )
       )}
       <Timeline events={timeline.events} calls={timeline.calls} error={timeline.error} />
     </div>
