@@ -34,12 +34,24 @@ const run = (state: ConsoleState, ...actions: Parameters<typeof reduce>[1][]) =>
 
 describe("console store: call intake", () => {
   it("pops the intake with a ringing call, but not over a call the dispatcher is working on", () => {
-    let state = run(initialState, { type: "panel", panel: "teams" }, { type: "call:upsert", call: call(1), ringing: true });
+    let state = run(initialState, { type: "role", role: "dispatcher" }, { type: "panel", panel: "teams" }, { type: "call:upsert", call: call(1), ringing: true });
     expect(state.panel).toBe("intake");
     expect(state.selectedCallId).toBe(1);
     state = run(state, { type: "call:upsert", call: call(2), ringing: true });
     expect(state.selectedCallId).toBe(1);
     expect([...state.calls.keys()].sort()).toEqual([1, 2]);
+  });
+
+  it("never opens the intake for a role that cannot take calls", () => {
+    const state = run(
+      initialState,
+      { type: "role", role: "supervisor" },
+      { type: "panel", panel: "teams" },
+      { type: "call:upsert", call: call(1), ringing: true },
+      { type: "panel", panel: "intake" },
+    );
+    expect(state.panel).toBe("teams");
+    expect(state.calls.size).toBe(1);
   });
 
   it("drops a call once it has ended with an incident; keeps an ended call without one until dismissed", () => {
