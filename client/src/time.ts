@@ -3,21 +3,24 @@ import { useSyncExternalStore } from "react";
 export const TIME_ZONE = "Asia/Shanghai";
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(locale: string, kind: "time" | "dateTime"): Intl.DateTimeFormat {
+function formatter(locale: string, kind: "time" | "dateTime" | "date"): Intl.DateTimeFormat {
   const key = `${locale}|${kind}`;
   let f = formatters.get(key);
   if (!f) {
+    const date = { year: "numeric", month: "2-digit", day: "2-digit" } as const;
+    const time = { hour12: false, hour: "2-digit", minute: "2-digit", second: "2-digit" } as const;
     f = new Intl.DateTimeFormat(locale, {
       timeZone: TIME_ZONE,
-      hour12: false,
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      ...(kind === "dateTime" ? { year: "numeric", month: "2-digit", day: "2-digit" } : {}),
+      ...(kind === "date" ? date : kind === "dateTime" ? { ...date, ...time } : time),
     });
     formatters.set(key, f);
   }
   return f;
+}
+
+/** The calendar day in Beijing time. */
+export function formatDate(iso: string | number, locale: string): string {
+  return formatter(locale, "date").format(new Date(iso));
 }
 
 export function formatTime(iso: string | number, locale: string): string {

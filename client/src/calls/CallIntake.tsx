@@ -3,7 +3,7 @@ import { useTranslation } from "react-i18next";
 import type { CallView, ElevatorCandidate, ElevatorCard, LookupResult } from "../../../server/contracts/index.ts";
 import { api, shortError } from "../api.ts";
 import { consoleActions, useConsole } from "../realtime.ts";
-import { formatElapsed, formatTime, useNow } from "../time.ts";
+import { formatDateTime, formatElapsed, formatTime, useNow } from "../time.ts";
 import { ElevatorCardView } from "../elevators/ElevatorCardView.tsx";
 import { useSubmit } from "../incidents/useSubmit.ts";
 
@@ -367,7 +367,7 @@ function CallerHistory({ callerNumber, currentCallId, onPick }: { callerNumber: 
         <ul className="history__calls">
           {earlier.slice(0, 5).map((c) => (
             <li key={c.callId}>
-              {t("intake.historyCall", { time: `${formatTime(c.ringingAt, i18n.language)} ${c.ringingAt.slice(0, 10)}`, code: c.rescueCode ?? "—" })}
+              {t("intake.historyCall", { time: formatDateTime(c.ringingAt, i18n.language), code: c.rescueCode ?? "—" })}
               {c.incidentId !== null && (
                 <button type="button" className="link" onClick={() => consoleActions.locateIncident(c.incidentId!)}>
                   {t("intake.historyIncident")} #{c.incidentId}

@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { ElevatorCard } from "../../../server/contracts/index.ts";
 import { api, shortError } from "../api.ts";
-import { formatDateTime, formatTime } from "../time.ts";
+import { formatDate, formatTime } from "../time.ts";
 import { useElevatorLive } from "./useElevatorLive.ts";
 
 /** What the dispatcher needs about an elevator while the passenger is on the line. */
@@ -43,7 +43,7 @@ export function ElevatorCardView({ card }: { card: ElevatorCard }) {
           </a>
         </dd>
         <dt>{t("elevator.lastMaintenance")}</dt>
-        <dd data-testid="elevator-last-maintenance">{card.lastMaintenanceAt ? formatDateTime(card.lastMaintenanceAt, i18n.language).slice(0, 10) : t("elevator.never")}</dd>
+        <dd data-testid="elevator-last-maintenance">{card.lastMaintenanceAt ? formatDate(card.lastMaintenanceAt, i18n.language) : t("elevator.never")}</dd>
         <dt>{t("elevator.nextInspection")}</dt>
         <dd>{card.nextInspectionDue}</dd>
       </dl>
