@@ -25,11 +25,13 @@ export function startIncidentFanout(events: DomainEvents, prisma: PrismaClient, 
       });
       if (!rows.length) return;
       // The same audience as the incident's own pushes: its elevator's company and every team offered it.
-      const scope = await prisma.incident.findUnique({
-        where: { id: incidentId },
-        select: { elevator: { select: { maintenanceCompanyId: true } }, offers: { select: { teamId: true } } },
-      });
-      const audience = { companyId: scope?.elevator.maintenanceCompanyId ?? null, teamIds: [...new Set(scope?.offers.map((o) => o.teamId) ?? [])] };
+      // One query rather than the ORM's three (incident, elevator, offers): this runs after every change.
+      const [scope] = (await prisma.$queryRaw`
+        SELECT e."maintenanceCompanyId" AS "companyId",
+               COALESCE((SELECT json_agg(DISTINCT o."teamId") FROM dispatch_offers o WHERE o."incidentId" = i.id), '[]'::json) AS "teamIds"
+        FROM incidents i JOIN elevators e ON e.id = i."elevatorId"
+        WHERE i.id = ${incidentId}::int`) as { companyId: number; teamIds: number[] }[];
+      const audience = { companyId: scope?.companyId ?? null, teamIds: scope?.teamIds ?? [] };
       for (const row of rows) broadcast(audience, "incident:timeline", { incidentId, ...presentEvent(row) });
       const last = rows.at(-1)!;
       // Forget an incident once it has ended (its last entry moved it to a terminal status); the cap
