@@ -699,9 +699,14 @@ export class DispatchService {
 
   // ---------------------------------------------------------------- incident end, team state
 
-  /** Frees the teams of an incident that ended (released or closed); stops its deadlines once on scene. */
-  async onIncidentChanged(incidentId: number): Promise<void> {
-    const incident = await this.prisma.incident.findUnique({ where: { id: incidentId }, select: { status: true } });
+  /**
+   * Frees the teams of an incident that ended (released or closed); stops its deadlines once on scene.
+   * `status`: the incident's status as the caller just read it after the commit (null: no such incident),
+   * so that it is not read twice; omitted, it is read here.
+   */
+  async onIncidentChanged(incidentId: number, status?: IncidentStatus | null): Promise<void> {
+    const incident =
+      status === undefined ? await this.prisma.incident.findUnique({ where: { id: incidentId }, select: { status: true } }) : status && { status };
     if (!incident) return;
     if (incident.status === "on_scene") {
       await cancelIncidentDeadlines(this.prisma, incidentId, this.options.clock(), ["arrival_warning", "arrival"]);
