@@ -61,20 +61,20 @@ const ACTIVE_OFFER = ["offered", "accepted"] as const;
 
 /**
  * The incident's arrival deadline rows (a warning check and the deadline itself), once: the same rows as
- * sla/deadlines.ts' ensureArrivalDeadlines, in one statement instead of a count and an insert, since the
- * dispatch path runs it for every incident of a power cut.
+ * sla/deadlines.ts' ensureArrivalDeadlines, as one INSERT instead of a count and an insert, since the
+ * dispatch path writes them for every incident of a power cut. `when`: an extra SQL condition.
  */
-async function ensureArrivalDeadlines(
-  db: Prisma.TransactionClient | PrismaClient,
+function arrivalDeadlinesInsertSql(
   incident: { id: number; arrivalDeadlineAt: Date },
   options: { now: Date; leadS: number; estimatedArrivalAt: Date | null },
-): Promise<void> {
+  when: Prisma.Sql = Prisma.sql`true`,
+): Prisma.Sql {
   const warningAt = warningDueAt({ ...options, arrivalDeadlineAt: incident.arrivalDeadlineAt });
-  await db.$executeRaw`
+  return Prisma.sql`
     INSERT INTO sla_deadlines ("incidentId", kind, "dueAt")
     SELECT ${incident.id}::int, due.kind, due.at
     FROM (VALUES ('arrival_warning', ${warningAt}::timestamp(3)), ('arrival', ${incident.arrivalDeadlineAt}::timestamp(3))) AS due(kind, at)
-    WHERE NOT EXISTS (SELECT 1 FROM sla_deadlines WHERE "incidentId" = ${incident.id}::int AND kind = 'arrival')`;
+    WHERE ${when} AND NOT EXISTS (SELECT 1 FROM sla_deadlines WHERE "incidentId" = ${incident.id}::int AND kind = 'arrival')`;
 }
 
 /** Rolls back a transaction whose incident moved on meanwhile; not an error for the caller. */
@@ -324,7 +324,14 @@ export class DispatchService {
           backup: options.backup,
           manual: options.manual,
         };
-        // The new offer's id goes into its timeout row and timeline entry, hence one statement for all three.
+        // The new offer's id goes into its timeout row and timeline entry, hence one statement for all three;
+        // the first offer also writes the incident's arrival deadlines, so later offers (escalations,
+        // backups) find them in place.
+        const arrivalDeadlines = arrivalDeadlinesInsertSql(
+          { id: incidentId, arrivalDeadlineAt: options.arrivalDeadlineAt },
+          { now, leadS: this.warningLeadS, estimatedArrivalAt: new Date(now.getTime() + candidate.etaS * 1000) },
+          Prisma.sql`${incident.status === "reported"}::boolean`,
+        );
         const [offer] = (await tx.$queryRaw`
           WITH offer AS (
             INSERT INTO dispatch_offers ("incidentId", "teamId", tier, backup, "estimatedArrivalS", "distanceM", "offeredAt", "expiresAt", "offeredBy")
@@ -337,16 +344,11 @@ export class DispatchService {
           made AS (
             INSERT INTO incident_events ${eventColumnsSql}
             SELECT ${eventValuesSql(Prisma.sql`${incidentId}::int`, offerMade, Prisma.sql`jsonb_build_object('offerId', offer.id) || ${jsonbSql(offerMadeData)}`)}
-            FROM offer)
+            FROM offer),
+          arrival AS (${arrivalDeadlines})
           SELECT id FROM offer`) as [{ id: number }];
         if (incident.status === "reported") {
           await transitionIncident(tx, incidentId, "dispatched", { actor: options.actor, at: now, reason: options.reason }, incident);
-          // Later offers (escalations, backups) find the deadlines in place.
-          await ensureArrivalDeadlines(
-            tx,
-            { id: incidentId, arrivalDeadlineAt: options.arrivalDeadlineAt },
-            { now, leadS: this.warningLeadS, estimatedArrivalAt: new Date(now.getTime() + candidate.etaS * 1000) },
-          );
         }
         return { offerId: offer.id, teamStatus };
       })
@@ -461,11 +463,10 @@ export class DispatchService {
     const { incident, created } = outcome;
     if (created.length === 0) {
       this.log.warn({ incidentId }, "no available team to offer");
-      await ensureArrivalDeadlines(this.prisma, { id: incidentId, arrivalDeadlineAt: incident.arrivalDeadlineAt }, {
-        now: this.options.clock(),
-        leadS: this.warningLeadS,
-        estimatedArrivalAt: null,
-      });
+      await this.prisma.$executeRaw`${arrivalDeadlinesInsertSql(
+        { id: incidentId, arrivalDeadlineAt: incident.arrivalDeadlineAt },
+        { now: this.options.clock(), leadS: this.warningLeadS, estimatedArrivalAt: null },
+      )}`;
     }
     return created[0] ?? null;
   }
