@@ -343,7 +343,9 @@ export class DispatchService {
             SELECT ${incidentId}::int, 'offer_timeout', ${expiresAt}::timestamp(3), jsonb_build_object('offerId', offer.id) FROM offer),
           made AS (
             INSERT INTO incident_events ${eventColumnsSql}
-            SELECT ${eventValuesSql(Prisma.sql`${incidentId}::int`, offerMade, Prisma.sql`jsonb_build_object('offerId', offer.id) || ${jsonbSql(offerMadeData)}`)}
+            SELECT ${eventValuesSql(Prisma.sql`${incidentId}::int`, offerMade, {
+              data: Prisma.sql`jsonb_build_object('offerId', offer.id) || ${jsonbSql(offerMadeData)}`,
+            })}
             FROM offer),
           arrival AS (${arrivalDeadlines})
           SELECT id FROM offer`) as [{ id: number }];

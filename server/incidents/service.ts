@@ -80,74 +80,62 @@ export async function openOrAttachIncident(
   input: OpenIncidentInput,
 ): Promise<{ incidentId: number; created: boolean; repeatOf?: number }> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(96333, ${input.elevatorId})`;
-  // Once the lock is held, one read answers everything the opening needs: the elevator's open incident if
-  // any, its last incident closed within the merge window, and the district's arrival limit. (It must be
-  // a statement of its own after the lock: a statement's snapshot is taken when it starts.)
-  const closedSince = new Date(input.reportedAt.getTime() - policy.mergeWindowMs);
-  const [found] = (await tx.$queryRaw`
-    SELECT d.id AS "districtId", d."arrivalLimitMinutes",
-           (SELECT o.id FROM incidents o
-            WHERE o."elevatorId" = e.id AND o.status::text IN (${Prisma.join(openStatuses)})
-            ORDER BY o."reportedAt" DESC LIMIT 1) AS "openId",
-           r.id AS "recentId", r.status AS "recentStatus"
-    FROM elevators e JOIN sites s ON s.id = e."siteId" JOIN districts d ON d.id = s."districtId"
-    LEFT JOIN LATERAL (
-      SELECT c.id, c.status::text AS status FROM incidents c
-      WHERE c."elevatorId" = e.id AND c."closedAt" >= ${closedSince}::timestamp(3)
-      ORDER BY c."closedAt" DESC LIMIT 1) r ON true
-    WHERE e.id = ${input.elevatorId}::int`) as {
-    districtId: number;
-    arrivalLimitMinutes: number;
-    openId: number | null;
-    recentId: number | null;
-    recentStatus: IncidentStatus | null;
-  }[];
-  if (!found) throw new Error(`elevator ${input.elevatorId} does not exist`);
-  if (found.openId !== null) return { incidentId: found.openId, created: false };
-
+  // Everything else in one statement once the lock is held (it must be a statement of its own after the
+  // lock: a statement's snapshot is taken when it starts). `found` reads the elevator's open incident if
+  // any, its last incident closed within the merge window and the district's arrival limit; only when
+  // nothing is open are the incident row and its first timeline entry written.
+  //
   // A report shortly after the last incident of this elevator ended is most likely the same fault coming
   // back (or a dismissal that was wrong): it still opens a new incident, because attaching it to a closed
-  // one would keep a fresh entrapment out of the dispatchers' queue, but both sides are linked.
-  const recent = found.recentId !== null ? { id: found.recentId, status: found.recentStatus! } : null;
-  const data =
-    recent && input.data && typeof input.data === "object" && !Array.isArray(input.data)
-      ? { ...(input.data as Record<string, Prisma.InputJsonValue>), repeatOf: recent.id }
-      : recent
-        ? { repeatOf: recent.id }
-        : input.data;
-  const arrivalDeadlineAt = new Date(input.reportedAt.getTime() + found.arrivalLimitMinutes * 60_000);
-  // The incident row and its first timeline entry in one statement (the entry is part of the same change).
-  const [{ id }] = (await tx.$queryRaw`
-    WITH next AS (SELECT nextval(pg_get_serial_sequence('incidents', 'id'))::int AS id),
+  // one would keep a fresh entrapment out of the dispatchers' queue, but both sides are linked (`repeatOf`
+  // in the new entry's data, merged into an object `data`; a `repeat_report` entry on the old incident).
+  const closedSince = new Date(input.reportedAt.getTime() - policy.mergeWindowMs);
+  const data = jsonbSql(input.data);
+  const linkedData = Prisma.sql`CASE
+    WHEN found."recentId" IS NULL THEN ${data}
+    WHEN jsonb_typeof(${data}) = 'object' THEN ${data} || jsonb_build_object('repeatOf', found."recentId")
+    ELSE jsonb_build_object('repeatOf', found."recentId") END`;
+  const reported: EventInput = { type: "reported", toStatus: "reported", actor: input.actor, at: input.reportedAt, reason: input.reason };
+  const repeatReport: EventInput = { type: "repeat_report", actor: input.actor, at: input.reportedAt };
+  const [outcome] = (await tx.$queryRaw`
+    WITH found AS (
+      SELECT d.id AS "districtId", d."arrivalLimitMinutes",
+             (SELECT o.id FROM incidents o
+              WHERE o."elevatorId" = e.id AND o.status::text IN (${Prisma.join(openStatuses)})
+              ORDER BY o."reportedAt" DESC LIMIT 1) AS "openId",
+             r.id AS "recentId", r.status AS "recentStatus"
+      FROM elevators e JOIN sites s ON s.id = e."siteId" JOIN districts d ON d.id = s."districtId"
+      LEFT JOIN LATERAL (
+        SELECT c.id, c.status::text AS status FROM incidents c
+        WHERE c."elevatorId" = e.id AND c."closedAt" >= ${closedSince}::timestamp(3)
+        ORDER BY c."closedAt" DESC LIMIT 1) r ON true
+      WHERE e.id = ${input.elevatorId}::int),
+    next AS (SELECT nextval(pg_get_serial_sequence('incidents', 'id'))::int AS id FROM found WHERE found."openId" IS NULL),
     created AS (
       INSERT INTO incidents (id, code, kind, source, "elevatorId", "districtId", "reportedAt", "arrivalDeadlineAt", "updatedAt")
       SELECT next.id, ${incidentCodeSql(Prisma.sql`next.id`, input.reportedAt)}, ${input.kind}::"IncidentKind",
-             ${input.source}::"IncidentSource", ${input.elevatorId}::int, ${found.districtId}::int,
-             ${input.reportedAt}::timestamp(3), ${arrivalDeadlineAt}::timestamp(3), now()
-      FROM next
+             ${input.source}::"IncidentSource", ${input.elevatorId}::int, found."districtId", ${input.reportedAt}::timestamp(3),
+             ${input.reportedAt}::timestamp(3) + make_interval(mins => found."arrivalLimitMinutes"), now()
+      FROM next, found
       RETURNING id),
-    reported AS (
+    first_entry AS (
       INSERT INTO incident_events ${eventColumnsSql}
-      SELECT ${eventValuesSql(Prisma.sql`created.id`, {
-        type: "reported",
-        toStatus: "reported",
-        actor: input.actor,
-        at: input.reportedAt,
-        reason: input.reason,
-        data,
+      SELECT ${eventValuesSql(Prisma.sql`created.id`, reported, { data: linkedData })} FROM created, found),
+    repeat_entry AS (
+      INSERT INTO incident_events ${eventColumnsSql}
+      SELECT ${eventValuesSql(Prisma.sql`found."recentId"`, repeatReport, {
+        data: Prisma.sql`jsonb_build_object('newIncidentId', created.id)`,
+        reason: Prisma.sql`'elevator reported again ' || CASE found."recentStatus" WHEN 'closed' THEN 'after closing' ELSE 'after ' || found."recentStatus" END`,
       })}
-      FROM created)
-    SELECT id FROM created`) as [{ id: number }];
-  if (recent) {
-    await appendEvent(tx, recent.id, {
-      type: "repeat_report",
-      actor: input.actor,
-      at: input.reportedAt,
-      reason: `elevator reported again ${recent.status === "closed" ? "after closing" : `after ${recent.status}`}`,
-      data: { newIncidentId: id },
-    });
-  }
-  return { incidentId: id, created: true, ...(recent ? { repeatOf: recent.id } : {}) };
+      FROM created, found WHERE found."recentId" IS NOT NULL)
+    SELECT found."openId", found."recentId", created.id AS "createdId" FROM found LEFT JOIN created ON true`) as {
+    openId: number | null;
+    recentId: number | null;
+    createdId: number | null;
+  }[];
+  if (!outcome) throw new Error(`elevator ${input.elevatorId} does not exist`);
+  if (outcome.openId !== null) return { incidentId: outcome.openId, created: false };
+  return { incidentId: outcome.createdId!, created: true, ...(outcome.recentId !== null ? { repeatOf: outcome.recentId } : {}) };
 }
 
 export interface EventInput {
@@ -184,11 +172,18 @@ export const eventColumnsSql = Prisma.sql`("incidentId", type, "fromStatus", "to
 /**
  * One timeline entry as SQL values (typed casts, so they also work in `INSERT … SELECT`), for a statement
  * that makes a change and appends its entry in one round trip. `incidentId` is SQL so that it can name a
- * row the same statement creates; `data` likewise, when part of it (e.g. a new offer's id) comes from there.
+ * row the same statement creates; `computed` likewise gives `data` or `reason` as SQL when they depend on
+ * rows of the same statement (e.g. a new offer's id).
  */
-export function eventValuesSql(incidentId: Prisma.Sql, event: EventInput, data: Prisma.Sql = jsonbSql(event.data)): Prisma.Sql {
+export function eventValuesSql(
+  incidentId: Prisma.Sql,
+  event: EventInput,
+  computed: { data?: Prisma.Sql; reason?: Prisma.Sql } = {},
+): Prisma.Sql {
+  const reason = computed.reason ?? Prisma.sql`${event.reason ?? null}::text`;
+  const data = computed.data ?? jsonbSql(event.data);
   return Prisma.sql`${incidentId}, ${event.type}::text, ${event.fromStatus ?? null}::"IncidentStatus", ${event.toStatus ?? null}::"IncidentStatus",
-    ${event.actor.type}::"ActorType", ${event.actor.id}::text, ${event.at}::timestamp(3), ${event.reason ?? null}::text,
+    ${event.actor.type}::"ActorType", ${event.actor.id}::text, ${event.at}::timestamp(3), ${reason},
     ${event.lat ?? null}::float8, ${event.lng ?? null}::float8, ${data}`;
 }
 
