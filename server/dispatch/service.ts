@@ -263,15 +263,24 @@ export class DispatchService {
     return null;
   }
 
-  /** Team status follows its offers: busy with an accepted one, offered with a pending one, else available. */
+  /**
+   * Team status follows its offers: busy with an accepted one, offered with a pending one, else available.
+   * A team its dispatcher took off duty stays off duty. One statement: count, update, and the status that
+   * results (the update's, or the unchanged row's).
+   */
   private async refreshTeamStatus(tx: Prisma.TransactionClient, teamId: number): Promise<TeamStatus> {
-    const [counts] = (await tx.$queryRaw`
-      SELECT count(*) FILTER (WHERE status = 'accepted')::int AS accepted, count(*) FILTER (WHERE status = 'offered')::int AS offered
-      FROM dispatch_offers WHERE "teamId" = ${teamId}`) as { accepted: number; offered: number }[];
-    const next: TeamStatus = counts!.accepted > 0 ? "busy" : counts!.offered > 0 ? "offered" : "available";
-    // A team its dispatcher took off duty stays off duty.
-    await tx.team.updateMany({ where: { id: teamId, status: { in: ["available", "offered", "busy"] } }, data: { status: next } });
-    const [row] = (await tx.$queryRaw`SELECT status::text AS status FROM teams WHERE id = ${teamId}`) as { status: TeamStatus }[];
+    const [row] = (await tx.$queryRaw`
+      WITH counts AS (
+        SELECT count(*) FILTER (WHERE status = 'accepted') AS accepted, count(*) FILTER (WHERE status = 'offered') AS offered
+        FROM dispatch_offers WHERE "teamId" = ${teamId}::int),
+      updated AS (
+        UPDATE teams SET status = (CASE WHEN counts.accepted > 0 THEN 'busy' WHEN counts.offered > 0 THEN 'offered' ELSE 'available' END)::"TeamStatus"
+        FROM counts
+        WHERE teams.id = ${teamId}::int AND teams.status IN ('available', 'offered', 'busy')
+        RETURNING teams.status)
+      SELECT COALESCE((SELECT status::text FROM updated), (SELECT status::text FROM teams WHERE id = ${teamId}::int)) AS status`) as {
+      status: TeamStatus;
+    }[];
     return row!.status;
   }
 
@@ -522,7 +531,8 @@ export class DispatchService {
     if (!offer) throw errors.notFound(`offer ${offerId}`);
     const now = this.options.clock();
     const result = await this.prisma.$transaction(async (tx) => {
-      const status = await this.lockIncident(tx, offer.incidentId);
+      const incident = await lockIncidentRow(tx, offer.incidentId);
+      const status = incident?.status ?? null;
       const current = await tx.dispatchOffer.findUniqueOrThrow({ where: { id: offerId } });
       if (!options.from.includes(current.status as never)) {
         if (options.to === "expired") return null; // answered meanwhile: the timeout has nothing to do
@@ -544,13 +554,14 @@ export class DispatchService {
         reason: options.reason,
         data: { offerId, teamId: current.teamId, tier: current.tier, backup: current.backup },
       });
+      // The incident row is locked and unchanged since it was read: the transitions reuse that read.
       if (options.to === "accepted" && status === "dispatched") {
-        await transitionIncident(tx, offer.incidentId, "accepted", { actor: options.actor, at: now, reason: "team accepted" });
+        await transitionIncident(tx, offer.incidentId, "accepted", { actor: options.actor, at: now, reason: "team accepted" }, incident!);
       }
       if (options.to === "withdrawn" && current.status === "accepted" && (status === "accepted" || status === "en_route")) {
         const stillAccepted = await tx.dispatchOffer.count({ where: { incidentId: offer.incidentId, status: "accepted" } });
         if (stillAccepted === 0) {
-          await transitionIncident(tx, offer.incidentId, "dispatched", { actor: options.actor, at: now, reason: options.reason });
+          await transitionIncident(tx, offer.incidentId, "dispatched", { actor: options.actor, at: now, reason: options.reason }, incident!);
         }
       }
       const teamStatus = await this.refreshTeamStatus(tx, current.teamId);
