@@ -225,13 +225,14 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     events.on("incident.changed", async ({ incidentId }) => {
       const view = await loadIncidentView(db.prisma, incidentId);
       if (view) realtime.broadcast(incidentAudience(view), "incident:updated", view);
+      // issue 5: free the teams of an incident that ended; the status just read saves dispatch its own read.
+      await dispatch.onIncidentChanged(incidentId, view ? view.status : null);
     });
     // issue 4: calls, timeline entries and mass events to the consoles
     startCallFanout(events, db.prisma, realtime.broadcast);
     startIncidentFanout(events, db.prisma, realtime.broadcast);
     startMassEventGrouping(events, db.prisma, (error) => log.error({ err: error }, "mass event grouping failed"));
-    // --- issue 5: free teams when an incident ends; SLA deadlines fired from database rows ---
-    events.on("incident.changed", ({ incidentId }) => dispatch.onIncidentChanged(incidentId));
+    // --- issue 5: SLA deadlines fired from database rows (teams are freed by the incident.changed handler above) ---
     dispatch.notifySla = (event, alert) => realtime.broadcast("centre", event, alert);
     const sla = new SlaScheduler(
       db.prisma,

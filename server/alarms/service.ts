@@ -50,11 +50,13 @@ async function storeAlarm(
   { deviceId, elevatorId, payload, receivedAt }: { deviceId: string; elevatorId: number | null; payload: AlarmPayload; receivedAt: Date },
   flapPolicy: FlapPolicy,
 ): Promise<AlarmOutcome> {
-  const select = { id: true, active: true, incidentId: true } as const;
-  // A repeat or clear of an alarmId that was folded into a flapping row acts on that row.
-  const existing =
-    (await tx.alarm.findUnique({ where: { deviceId_alarmId: { deviceId, alarmId: payload.alarmId } }, select })) ??
-    (await tx.alarm.findFirst({ where: { deviceId, lastAlarmId: payload.alarmId, flapping: true }, select, orderBy: { id: "desc" } }));
+  // The row of this alarmId, or else (a repeat or clear of an alarmId that was folded into a flapping row
+  // acts on that row) the newest flapping row it was folded into: one query for both, the own row first.
+  const [existing = null] = (await tx.$queryRaw`
+    SELECT id, active, "incidentId" FROM alarms
+    WHERE "deviceId" = ${deviceId} AND ("alarmId" = ${payload.alarmId} OR ("lastAlarmId" = ${payload.alarmId} AND flapping))
+    ORDER BY ("alarmId" = ${payload.alarmId}) DESC, id DESC
+    LIMIT 1`) as { id: number; active: boolean; incidentId: number | null }[];
   const decision = decideAlarm(existing, payload.state);
   const deviceActor = { type: "device" as const, id: deviceId };
   const eventTime = receivedAt;
@@ -87,6 +89,20 @@ async function storeAlarm(
   }
 
   const { code, entry } = classifyAlarm(payload.code);
+  const wanted = payload.state === "raised" && elevatorId !== null ? incidentForAlarm(entry.handling, payload.passengers) : null;
+  const alarmData = { alarmId: payload.alarmId, code, floor: payload.floor ?? null, passengers: payload.passengers ?? null };
+  // The incident first, so that the alarm row is written once, already linked to it.
+  const opened = wanted
+    ? await openOrAttachIncident(tx, {
+        elevatorId: elevatorId!,
+        kind: wanted.kind,
+        source: "alarm",
+        reportedAt: receivedAt,
+        actor: deviceActor,
+        reason: `alarm ${code}`,
+        data: alarmData,
+      })
+    : null;
   const alarm = await tx.alarm.create({
     data: {
       deviceId,
@@ -103,25 +119,12 @@ async function storeAlarm(
       inDoorZone: payload.inDoorZone,
       detail: payload.detail,
       elevatorId,
+      incidentId: opened?.incidentId ?? null,
     },
+    select: { id: true },
   });
-  if (payload.state !== "raised" || elevatorId === null) {
-    return { decision: decision.action, alarmDbId: alarm.id, incident: null };
-  }
-  const wanted = incidentForAlarm(entry.handling, payload.passengers);
-  if (!wanted) return { decision: decision.action, alarmDbId: alarm.id, incident: null };
-
-  const alarmData = { alarmId: payload.alarmId, code, floor: payload.floor ?? null, passengers: payload.passengers ?? null };
-  const { incidentId, created } = await openOrAttachIncident(tx, {
-    elevatorId,
-    kind: wanted.kind,
-    source: "alarm",
-    reportedAt: receivedAt,
-    actor: deviceActor,
-    reason: `alarm ${code}`,
-    data: alarmData,
-  });
-  await tx.alarm.update({ where: { id: alarm.id }, data: { incidentId } });
+  if (!wanted || !opened) return { decision: decision.action, alarmDbId: alarm.id, incident: null };
+  const { incidentId, created } = opened;
   if (!created) {
     await appendEvent(tx, incidentId, { type: "alarm_attached", actor: deviceActor, at: eventTime, data: alarmData });
   }
@@ -134,16 +137,25 @@ async function foldIfFlapping(
 ): Promise<AlarmOutcome | null> {
   const { code } = classifyAlarm(payload.code);
   const sameCode = { deviceId, code, rawCode: payload.code };
-  const latest = await tx.alarm.findFirst({
-    where: sameCode,
-    orderBy: { id: "desc" },
-    select: { id: true, flapping: true, flapCount: true, lastRaisedAt: true, receivedAt: true, incidentId: true },
-  });
-  const clearedInWindow = latest
-    ? await tx.alarm.count({
-        where: { ...sameCode, clearedAt: { not: null }, receivedAt: { gte: new Date(receivedAt.getTime() - flapPolicy.windowMs) } },
-      })
-    : 0;
+  // The latest row of this code and how many of its rows cleared within the window, in one query.
+  const [found] = (await tx.$queryRaw`
+    SELECT l.id, l.flapping, l."lastRaisedAt", l."receivedAt", l."incidentId",
+           (SELECT count(*)::int FROM alarms c
+            WHERE c."deviceId" = l."deviceId" AND c.code = l.code AND c."rawCode" = l."rawCode"
+              AND c."clearedAt" IS NOT NULL AND c."receivedAt" >= ${new Date(receivedAt.getTime() - flapPolicy.windowMs)}::timestamp(3)) AS "clearedInWindow"
+    FROM alarms l
+    WHERE l."deviceId" = ${sameCode.deviceId} AND l.code = ${sameCode.code} AND l."rawCode" = ${sameCode.rawCode}
+    ORDER BY l.id DESC
+    LIMIT 1`) as {
+    id: number;
+    flapping: boolean;
+    lastRaisedAt: Date | null;
+    receivedAt: Date;
+    incidentId: number | null;
+    clearedInWindow: number;
+  }[];
+  const latest = found ?? null;
+  const clearedInWindow = found?.clearedInWindow ?? 0;
   const flap = decideFlap({ latest, clearedInWindow, now: receivedAt }, flapPolicy);
   if (flap === "new" || !latest) return null;
   await tx.alarm.update({

@@ -1,9 +1,17 @@
-import type { Prisma, PrismaClient } from "../platform/db/generated/client.ts";
+import { Prisma, type PrismaClient } from "../platform/db/generated/client.ts";
 import type { DomainEvents } from "../platform/events.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { RankedTeamView, SlaAlertView, TeamView } from "../contracts/index.ts";
 import { ApiError, errors } from "../platform/errors.ts";
-import { appendEvent, transitionIncident, type Actor } from "../incidents/service.ts";
+import {
+  appendEvent,
+  eventColumnsSql,
+  eventValuesSql,
+  jsonbSql,
+  lockIncidentRow,
+  transitionIncident,
+  type Actor,
+} from "../incidents/service.ts";
 import type { IncidentStatus } from "../incidents/lifecycle.ts";
 import { distance as greatCircleKm } from "geokdbush";
 import { StraightLineEstimator, learnTravelRatio, type TravelTimeEstimator } from "./estimator.ts";
@@ -11,13 +19,7 @@ import { TeamIndex, type IndexedTeam, type RankedCandidate } from "./team-index.
 import { defaultTierPolicy, mayTakeAnother, tierOfKind, tiersToTry, type Tier, type TierPolicy } from "./policy.ts";
 import type { TeamStatus } from "./ranking.ts";
 import { Gate } from "./gate.ts";
-import {
-  addDeadline,
-  cancelIncidentDeadlines,
-  cancelOfferTimeout,
-  ensureArrivalDeadlines,
-  predictsMiss,
-} from "../sla/deadlines.ts";
+import { cancelIncidentDeadlines, cancelOfferTimeout, predictsMiss, warningDueAt } from "../sla/deadlines.ts";
 
 interface DispatchIncident {
   id: number;
@@ -56,6 +58,24 @@ const SYSTEM: Actor = { type: "system", id: "dispatch" };
 const DISPATCHABLE: readonly IncidentStatus[] = ["reported", "dispatched", "accepted", "en_route"];
 const ENDED: readonly IncidentStatus[] = ["released", "closed", "cancelled", "false_alarm"];
 const ACTIVE_OFFER = ["offered", "accepted"] as const;
+
+/**
+ * The incident's arrival deadline rows (a warning check and the deadline itself), once: the same rows as
+ * sla/deadlines.ts' ensureArrivalDeadlines, as one INSERT instead of a count and an insert, since the
+ * dispatch path writes them for every incident of a power cut. `when`: an extra SQL condition.
+ */
+function arrivalDeadlinesInsertSql(
+  incident: { id: number; arrivalDeadlineAt: Date },
+  options: { now: Date; leadS: number; estimatedArrivalAt: Date | null },
+  when: Prisma.Sql = Prisma.sql`true`,
+): Prisma.Sql {
+  const warningAt = warningDueAt({ ...options, arrivalDeadlineAt: incident.arrivalDeadlineAt });
+  return Prisma.sql`
+    INSERT INTO sla_deadlines ("incidentId", kind, "dueAt")
+    SELECT ${incident.id}::int, due.kind, due.at
+    FROM (VALUES ('arrival_warning', ${warningAt}::timestamp(3)), ('arrival', ${incident.arrivalDeadlineAt}::timestamp(3))) AS due(kind, at)
+    WHERE ${when} AND NOT EXISTS (SELECT 1 FROM sla_deadlines WHERE "incidentId" = ${incident.id}::int AND kind = 'arrival')`;
+}
 
 /** Rolls back a transaction whose incident moved on meanwhile; not an error for the caller. */
 class Gone extends Error {}
@@ -191,20 +211,19 @@ export class DispatchService {
   }
 
   /**
-   * What dispatching needs of an incident in two plain queries: the ORM's nested include costs several
-   * round trips, which a 500-incident power cut pays 500 times over.
+   * What dispatching needs of an incident in one plain query (its offers aggregated as JSON): the ORM's
+   * nested include costs several round trips, which a 500-incident power cut pays 500 times over.
    */
   private async loadIncident(incidentId: number): Promise<DispatchIncident | null> {
     const rows = (await this.prisma.$queryRaw`
       SELECT i.id, i.code, i.status::text AS status, i."arrivalDeadlineAt", s.lat, s.lng, e."siteId",
-             e."maintenanceCompanyId" AS "companyId", d."detourFactor"
+             e."maintenanceCompanyId" AS "companyId", d."detourFactor",
+             COALESCE((SELECT json_agg(json_build_object('id', o.id, 'teamId', o."teamId", 'status', o.status, 'tier', o.tier) ORDER BY o.id)
+                       FROM dispatch_offers o WHERE o."incidentId" = i.id), '[]'::json) AS offers
       FROM incidents i JOIN elevators e ON e.id = i."elevatorId" JOIN sites s ON s.id = e."siteId"
       JOIN districts d ON d.id = i."districtId"
-      WHERE i.id = ${incidentId}`) as Omit<DispatchIncident, "offers">[];
-    if (!rows[0]) return null;
-    const offers = (await this.prisma.$queryRaw`
-      SELECT id, "teamId", status::text AS status, tier FROM dispatch_offers WHERE "incidentId" = ${incidentId}`) as DispatchIncident["offers"];
-    return { ...rows[0], offers };
+      WHERE i.id = ${incidentId}::int`) as DispatchIncident[];
+    return rows[0] ?? null;
   }
 
   private targetOf(incident: DispatchIncident) {
@@ -214,17 +233,18 @@ export class DispatchService {
   // ---------------------------------------------------------------- booking
 
   /**
-   * Locks the team row, then books it: the conditional UPDATE takes a free team; a team already on a job
-   * passes only under the same-site rule, checked against committed offers while the lock is held.
+   * Books a team: the conditional UPDATE takes a free team (and its row lock) in one statement; a team
+   * already on a job passes only under the same-site rule, checked against committed offers while the
+   * row lock is held.
    */
   private async claimTeam(tx: Prisma.TransactionClient, teamId: number, siteId: number): Promise<TeamStatus | null> {
+    const claimed = await tx.$executeRaw`
+      UPDATE teams SET status = 'offered'::"TeamStatus" WHERE id = ${teamId}::int AND status = 'available'::"TeamStatus"`;
+    if (claimed === 1) return "offered";
+    if (this.policy.sameSiteMax <= 1) return null;
     const rows = (await tx.$queryRaw`SELECT status::text AS status FROM teams WHERE id = ${teamId} FOR UPDATE`) as { status: TeamStatus }[];
     const status = rows[0]?.status;
-    if (status === "available") {
-      const claimed = await tx.team.updateMany({ where: { id: teamId, status: "available" }, data: { status: "offered" } });
-      return claimed.count === 1 ? "offered" : null;
-    }
-    if (this.policy.sameSiteMax > 1 && (status === "offered" || status === "busy")) {
+    if (status === "offered" || status === "busy") {
       const sites = (await tx.$queryRaw`
         SELECT e."siteId" AS "siteId" FROM dispatch_offers o
         JOIN incidents i ON i.id = o."incidentId" JOIN elevators e ON e.id = i."elevatorId"
@@ -238,26 +258,34 @@ export class DispatchService {
         ? status
         : null;
     }
+    // Freed between the UPDATE and the lock: the claim now succeeds, since this transaction holds the lock.
+    if (status === "available") return this.claimTeam(tx, teamId, siteId);
     return null;
   }
 
-  /** Team status follows its offers: busy with an accepted one, offered with a pending one, else available. */
+  /**
+   * Team status follows its offers: busy with an accepted one, offered with a pending one, else available.
+   * A team its dispatcher took off duty stays off duty. One statement: count, update, and the status that
+   * results (the update's, or the unchanged row's).
+   */
   private async refreshTeamStatus(tx: Prisma.TransactionClient, teamId: number): Promise<TeamStatus> {
-    const [counts] = (await tx.$queryRaw`
-      SELECT count(*) FILTER (WHERE status = 'accepted')::int AS accepted, count(*) FILTER (WHERE status = 'offered')::int AS offered
-      FROM dispatch_offers WHERE "teamId" = ${teamId}`) as { accepted: number; offered: number }[];
-    const next: TeamStatus = counts!.accepted > 0 ? "busy" : counts!.offered > 0 ? "offered" : "available";
-    // A team its dispatcher took off duty stays off duty.
-    await tx.team.updateMany({ where: { id: teamId, status: { in: ["available", "offered", "busy"] } }, data: { status: next } });
-    const [row] = (await tx.$queryRaw`SELECT status::text AS status FROM teams WHERE id = ${teamId}`) as { status: TeamStatus }[];
+    const [row] = (await tx.$queryRaw`
+      WITH counts AS (
+        SELECT count(*) FILTER (WHERE status = 'accepted') AS accepted, count(*) FILTER (WHERE status = 'offered') AS offered
+        FROM dispatch_offers WHERE "teamId" = ${teamId}::int),
+      updated AS (
+        UPDATE teams SET status = (CASE WHEN counts.accepted > 0 THEN 'busy' WHEN counts.offered > 0 THEN 'offered' ELSE 'available' END)::"TeamStatus"
+        FROM counts
+        WHERE teams.id = ${teamId}::int AND teams.status IN ('available', 'offered', 'busy')
+        RETURNING teams.status)
+      SELECT COALESCE((SELECT status::text FROM updated), (SELECT status::text FROM teams WHERE id = ${teamId}::int)) AS status`) as {
+      status: TeamStatus;
+    }[];
     return row!.status;
   }
 
   private async lockIncident(tx: Prisma.TransactionClient, incidentId: number): Promise<IncidentStatus | null> {
-    const rows = (await tx.$queryRaw`SELECT status::text AS status FROM incidents WHERE id = ${incidentId} FOR UPDATE`) as {
-      status: IncidentStatus;
-    }[];
-    return rows[0]?.status ?? null;
+    return (await lockIncidentRow(tx, incidentId))?.status ?? null;
   }
 
   private afterCommit(changes: { teams?: { id: number; status?: TeamStatus; addOffer?: [number, number]; dropOffer?: number }[]; incidentId?: number }) {
@@ -275,6 +303,8 @@ export class DispatchService {
   /**
    * Offers one team the incident inside one transaction: claim, offer row, its timeout deadline, the
    * timeline entry and (first offer) the move to `dispatched`. Returns null when the team was taken.
+   * Statements are combined (one for the offer, its deadline and its entry; one for the transition and its
+   * entry) because every round trip is paid once per offer, hundreds of times in a power cut.
    */
   private async createOffer(
     incidentId: number,
@@ -284,48 +314,52 @@ export class DispatchService {
     const now = this.options.clock();
     const result = await this.prisma
       .$transaction(async (tx) => {
-        const status = await this.lockIncident(tx, incidentId);
-        if (!status || !DISPATCHABLE.includes(status)) throw new Gone();
+        const incident = await lockIncidentRow(tx, incidentId);
+        if (!incident || !DISPATCHABLE.includes(incident.status)) throw new Gone();
         const teamStatus = await this.claimTeam(tx, candidate.teamId, candidate.siteId);
         if (!teamStatus) return null;
         const expiresAt = new Date(now.getTime() + this.options.offerTimeoutS * 1000);
-        const offer = await tx.dispatchOffer.create({
-          data: {
-            incidentId,
-            teamId: candidate.teamId,
-            tier: candidate.tier,
-            backup: options.backup,
-            estimatedArrivalS: candidate.etaS,
-            distanceM: candidate.distanceM,
-            offeredAt: now,
-            expiresAt,
-            offeredBy: options.manual ? options.actor.id : null,
-          },
-        });
-        await addDeadline(tx, { incidentId, kind: "offer_timeout", dueAt: expiresAt, data: { offerId: offer.id } });
-        await appendEvent(tx, incidentId, {
+        const offerMade = {
           type: "offer_made",
           actor: options.actor,
           at: now,
           reason: options.manual ? options.reason : undefined,
-          data: {
-            offerId: offer.id,
-            teamId: candidate.teamId,
-            tier: candidate.tier,
-            etaS: candidate.etaS,
-            distanceM: candidate.distanceM,
-            backup: options.backup,
-            manual: options.manual,
-          },
-        });
-        if (status === "reported") {
-          await transitionIncident(tx, incidentId, "dispatched", { actor: options.actor, at: now, reason: options.reason });
-          // Later offers (escalations, backups) find the deadlines in place.
-          await ensureArrivalDeadlines(
-            tx,
-            { id: incidentId, arrivalDeadlineAt: options.arrivalDeadlineAt },
-            { now, leadS: this.warningLeadS, estimatedArrivalAt: new Date(now.getTime() + candidate.etaS * 1000) },
-          );
+        };
+        const offerMadeData = {
+          teamId: candidate.teamId,
+          tier: candidate.tier,
+          etaS: candidate.etaS,
+          distanceM: candidate.distanceM,
+          backup: options.backup,
+          manual: options.manual,
+        };
+        // The new offer's id goes into its timeout row and timeline entry, hence one statement for all three;
+        // the first offer also writes the incident's arrival deadlines, so later offers (escalations,
+        // backups) find them in place.
+        const arrivalDeadlines = arrivalDeadlinesInsertSql(
+          { id: incidentId, arrivalDeadlineAt: options.arrivalDeadlineAt },
+          { now, leadS: this.warningLeadS, estimatedArrivalAt: new Date(now.getTime() + candidate.etaS * 1000) },
+          Prisma.sql`${incident.status === "reported"}::boolean`,
+        );
+        const [offer] = (await tx.$queryRaw`
+          WITH offer AS (
+            INSERT INTO dispatch_offers ("incidentId", "teamId", tier, backup, "estimatedArrivalS", "distanceM", "offeredAt", "expiresAt", "offeredBy")
+            VALUES (${incidentId}::int, ${candidate.teamId}::int, ${candidate.tier}::int, ${options.backup}::boolean, ${candidate.etaS}::int,
+                    ${candidate.distanceM}::int, ${now}::timestamp(3), ${expiresAt}::timestamp(3), ${options.manual ? options.actor.id : null}::text)
+            RETURNING id),
+          timeout AS (
+            INSERT INTO sla_deadlines ("incidentId", kind, "dueAt", data)
+            SELECT ${incidentId}::int, 'offer_timeout', ${expiresAt}::timestamp(3), jsonb_build_object('offerId', offer.id) FROM offer),
+          made AS (
+            INSERT INTO incident_events ${eventColumnsSql}
+            SELECT ${eventValuesSql(Prisma.sql`${incidentId}::int`, offerMade, {
+              data: Prisma.sql`jsonb_build_object('offerId', offer.id) || ${jsonbSql(offerMadeData)}`,
+            })}
+            FROM offer),
+          arrival AS (${arrivalDeadlines})
+          SELECT id FROM offer`) as [{ id: number }];
+        if (incident.status === "reported") {
+          await transitionIncident(tx, incidentId, "dispatched", { actor: options.actor, at: now, reason: options.reason }, incident);
         }
         return { offerId: offer.id, teamStatus };
       })
@@ -440,11 +474,10 @@ export class DispatchService {
     const { incident, created } = outcome;
     if (created.length === 0) {
       this.log.warn({ incidentId }, "no available team to offer");
-      await ensureArrivalDeadlines(this.prisma, { id: incidentId, arrivalDeadlineAt: incident.arrivalDeadlineAt }, {
-        now: this.options.clock(),
-        leadS: this.warningLeadS,
-        estimatedArrivalAt: null,
-      });
+      await this.prisma.$executeRaw`${arrivalDeadlinesInsertSql(
+        { id: incidentId, arrivalDeadlineAt: incident.arrivalDeadlineAt },
+        { now: this.options.clock(), leadS: this.warningLeadS, estimatedArrivalAt: null },
+      )}`;
     }
     return created[0] ?? null;
   }
@@ -498,7 +531,8 @@ export class DispatchService {
     if (!offer) throw errors.notFound(`offer ${offerId}`);
     const now = this.options.clock();
     const result = await this.prisma.$transaction(async (tx) => {
-      const status = await this.lockIncident(tx, offer.incidentId);
+      const incident = await lockIncidentRow(tx, offer.incidentId);
+      const status = incident?.status ?? null;
       const current = await tx.dispatchOffer.findUniqueOrThrow({ where: { id: offerId } });
       if (!options.from.includes(current.status as never)) {
         if (options.to === "expired") return null; // answered meanwhile: the timeout has nothing to do
@@ -520,13 +554,14 @@ export class DispatchService {
         reason: options.reason,
         data: { offerId, teamId: current.teamId, tier: current.tier, backup: current.backup },
       });
+      // The incident row is locked and unchanged since it was read: the transitions reuse that read.
       if (options.to === "accepted" && status === "dispatched") {
-        await transitionIncident(tx, offer.incidentId, "accepted", { actor: options.actor, at: now, reason: "team accepted" });
+        await transitionIncident(tx, offer.incidentId, "accepted", { actor: options.actor, at: now, reason: "team accepted" }, incident!);
       }
       if (options.to === "withdrawn" && current.status === "accepted" && (status === "accepted" || status === "en_route")) {
         const stillAccepted = await tx.dispatchOffer.count({ where: { incidentId: offer.incidentId, status: "accepted" } });
         if (stillAccepted === 0) {
-          await transitionIncident(tx, offer.incidentId, "dispatched", { actor: options.actor, at: now, reason: options.reason });
+          await transitionIncident(tx, offer.incidentId, "dispatched", { actor: options.actor, at: now, reason: options.reason }, incident!);
         }
       }
       const teamStatus = await this.refreshTeamStatus(tx, current.teamId);
@@ -678,9 +713,14 @@ export class DispatchService {
 
   // ---------------------------------------------------------------- incident end, team state
 
-  /** Frees the teams of an incident that ended (released or closed); stops its deadlines once on scene. */
-  async onIncidentChanged(incidentId: number): Promise<void> {
-    const incident = await this.prisma.incident.findUnique({ where: { id: incidentId }, select: { status: true } });
+  /**
+   * Frees the teams of an incident that ended (released or closed); stops its deadlines once on scene.
+   * `status`: the incident's status as the caller just read it after the commit (null: no such incident),
+   * so that it is not read twice; omitted, it is read here.
+   */
+  async onIncidentChanged(incidentId: number, status?: IncidentStatus | null): Promise<void> {
+    const incident =
+      status === undefined ? await this.prisma.incident.findUnique({ where: { id: incidentId }, select: { status: true } }) : status && { status };
     if (!incident) return;
     if (incident.status === "on_scene") {
       await cancelIncidentDeadlines(this.prisma, incidentId, this.options.clock(), ["arrival_warning", "arrival"]);

@@ -60,10 +60,14 @@ export class InvalidTransitionError extends Error {
   }
 }
 
-function incidentCode(id: number, at: Date): string {
-  // Asia/Shanghai calendar day, as dispatchers read it.
-  const local = new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10).replaceAll("-", "");
-  return `TJ${local}-${String(id).padStart(6, "0")}`;
+/**
+ * The incident code as SQL over the new id: `TJ<Asia/Shanghai calendar day>-<id, at least 6 digits>`, as
+ * dispatchers read it. Built in the INSERT so that taking the id and storing the row is one round trip.
+ */
+function incidentCodeSql(id: Prisma.Sql, at: Date): Prisma.Sql {
+  const localDay = new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10).replaceAll("-", "");
+  // lpad to at least 6: plain lpad would cut a longer id short.
+  return Prisma.sql`${`TJ${localDay}-`}::text || lpad(${id}::text, greatest(6, length(${id}::text)), '0')`;
 }
 
 /**
@@ -76,66 +80,62 @@ export async function openOrAttachIncident(
   input: OpenIncidentInput,
 ): Promise<{ incidentId: number; created: boolean; repeatOf?: number }> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(96333, ${input.elevatorId})`;
-  const open = await tx.incident.findFirst({
-    where: { elevatorId: input.elevatorId, status: { in: [...openStatuses] } },
-    orderBy: { reportedAt: "desc" },
-    select: { id: true },
-  });
-  if (open) return { incidentId: open.id, created: false };
-
+  // Everything else in one statement once the lock is held (it must be a statement of its own after the
+  // lock: a statement's snapshot is taken when it starts). `found` reads the elevator's open incident if
+  // any, its last incident closed within the merge window and the district's arrival limit; only when
+  // nothing is open are the incident row and its first timeline entry written.
+  //
   // A report shortly after the last incident of this elevator ended is most likely the same fault coming
   // back (or a dismissal that was wrong): it still opens a new incident, because attaching it to a closed
-  // one would keep a fresh entrapment out of the dispatchers' queue, but both sides are linked.
-  const recent = await tx.incident.findFirst({
-    where: { elevatorId: input.elevatorId, closedAt: { gte: new Date(input.reportedAt.getTime() - policy.mergeWindowMs) } },
-    orderBy: { closedAt: "desc" },
-    select: { id: true, status: true },
-  });
-
-  const elevator = await tx.elevator.findUniqueOrThrow({
-    where: { id: input.elevatorId },
-    select: { site: { select: { district: { select: { id: true, arrivalLimitMinutes: true } } } } },
-  });
-  const district = elevator.site.district;
-  const [{ id }] = (await tx.$queryRaw`SELECT nextval(pg_get_serial_sequence('incidents', 'id'))::int AS id`) as [
-    { id: number },
-  ];
-  await tx.incident.create({
-    data: {
-      id,
-      code: incidentCode(id, input.reportedAt),
-      kind: input.kind,
-      source: input.source,
-      elevatorId: input.elevatorId,
-      districtId: district.id,
-      reportedAt: input.reportedAt,
-      arrivalDeadlineAt: new Date(input.reportedAt.getTime() + district.arrivalLimitMinutes * 60_000),
-    },
-  });
-  const data =
-    recent && input.data && typeof input.data === "object" && !Array.isArray(input.data)
-      ? { ...(input.data as Record<string, Prisma.InputJsonValue>), repeatOf: recent.id }
-      : recent
-        ? { repeatOf: recent.id }
-        : input.data;
-  await appendEvent(tx, id, {
-    type: "reported",
-    toStatus: "reported",
-    actor: input.actor,
-    at: input.reportedAt,
-    reason: input.reason,
-    data,
-  });
-  if (recent) {
-    await appendEvent(tx, recent.id, {
-      type: "repeat_report",
-      actor: input.actor,
-      at: input.reportedAt,
-      reason: `elevator reported again ${recent.status === "closed" ? "after closing" : `after ${recent.status}`}`,
-      data: { newIncidentId: id },
-    });
-  }
-  return { incidentId: id, created: true, ...(recent ? { repeatOf: recent.id } : {}) };
+  // one would keep a fresh entrapment out of the dispatchers' queue, but both sides are linked (`repeatOf`
+  // in the new entry's data, merged into an object `data`; a `repeat_report` entry on the old incident).
+  const closedSince = new Date(input.reportedAt.getTime() - policy.mergeWindowMs);
+  const data = jsonbSql(input.data);
+  const linkedData = Prisma.sql`CASE
+    WHEN found."recentId" IS NULL THEN ${data}
+    WHEN jsonb_typeof(${data}) = 'object' THEN ${data} || jsonb_build_object('repeatOf', found."recentId")
+    ELSE jsonb_build_object('repeatOf', found."recentId") END`;
+  const reported: EventInput = { type: "reported", toStatus: "reported", actor: input.actor, at: input.reportedAt, reason: input.reason };
+  const repeatReport: EventInput = { type: "repeat_report", actor: input.actor, at: input.reportedAt };
+  const [outcome] = (await tx.$queryRaw`
+    WITH found AS (
+      SELECT d.id AS "districtId", d."arrivalLimitMinutes",
+             (SELECT o.id FROM incidents o
+              WHERE o."elevatorId" = e.id AND o.status::text IN (${Prisma.join(openStatuses)})
+              ORDER BY o."reportedAt" DESC LIMIT 1) AS "openId",
+             r.id AS "recentId", r.status AS "recentStatus"
+      FROM elevators e JOIN sites s ON s.id = e."siteId" JOIN districts d ON d.id = s."districtId"
+      LEFT JOIN LATERAL (
+        SELECT c.id, c.status::text AS status FROM incidents c
+        WHERE c."elevatorId" = e.id AND c."closedAt" >= ${closedSince}::timestamp(3)
+        ORDER BY c."closedAt" DESC LIMIT 1) r ON true
+      WHERE e.id = ${input.elevatorId}::int),
+    next AS (SELECT nextval(pg_get_serial_sequence('incidents', 'id'))::int AS id FROM found WHERE found."openId" IS NULL),
+    created AS (
+      INSERT INTO incidents (id, code, kind, source, "elevatorId", "districtId", "reportedAt", "arrivalDeadlineAt", "updatedAt")
+      SELECT next.id, ${incidentCodeSql(Prisma.sql`next.id`, input.reportedAt)}, ${input.kind}::"IncidentKind",
+             ${input.source}::"IncidentSource", ${input.elevatorId}::int, found."districtId", ${input.reportedAt}::timestamp(3),
+             ${input.reportedAt}::timestamp(3) + make_interval(mins => found."arrivalLimitMinutes"), now()
+      FROM next, found
+      RETURNING id),
+    first_entry AS (
+      INSERT INTO incident_events ${eventColumnsSql}
+      SELECT ${eventValuesSql(Prisma.sql`created.id`, reported, { data: linkedData })} FROM created, found),
+    repeat_entry AS (
+      INSERT INTO incident_events ${eventColumnsSql}
+      SELECT ${eventValuesSql(Prisma.sql`found."recentId"`, repeatReport, {
+        data: Prisma.sql`jsonb_build_object('newIncidentId', created.id)`,
+        reason: Prisma.sql`'elevator reported again ' || CASE found."recentStatus" WHEN 'closed' THEN 'after closing' ELSE 'after ' || found."recentStatus" END`,
+      })}
+      FROM created, found WHERE found."recentId" IS NOT NULL)
+    SELECT found."openId", found."recentId", created.id AS "createdId" FROM found LEFT JOIN created ON true`) as {
+    openId: number | null;
+    recentId: number | null;
+    createdId: number | null;
+  }[];
+  if (!outcome) throw new Error(`elevator ${input.elevatorId} does not exist`);
+  if (outcome.openId !== null) return { incidentId: outcome.openId, created: false };
+  return { incidentId: outcome.createdId!, created: true, ...(outcome.recentId !== null ? { repeatOf: outcome.recentId } : {}) };
 }
 
 export interface EventInput {
@@ -166,6 +166,32 @@ function eventRow(incidentId: number, event: EventInput) {
   };
 }
 
+/** incident_events' columns in the order of eventValuesSql, for statements that append an entry beside another change. */
+export const eventColumnsSql = Prisma.sql`("incidentId", type, "fromStatus", "toStatus", "actorType", "actorId", at, reason, lat, lng, data)`;
+
+/**
+ * One timeline entry as SQL values (typed casts, so they also work in `INSERT … SELECT`), for a statement
+ * that makes a change and appends its entry in one round trip. `incidentId` is SQL so that it can name a
+ * row the same statement creates; `computed` likewise gives `data` or `reason` as SQL when they depend on
+ * rows of the same statement (e.g. a new offer's id).
+ */
+export function eventValuesSql(
+  incidentId: Prisma.Sql,
+  event: EventInput,
+  computed: { data?: Prisma.Sql; reason?: Prisma.Sql } = {},
+): Prisma.Sql {
+  const reason = computed.reason ?? Prisma.sql`${event.reason ?? null}::text`;
+  const data = computed.data ?? jsonbSql(event.data);
+  return Prisma.sql`${incidentId}, ${event.type}::text, ${event.fromStatus ?? null}::"IncidentStatus", ${event.toStatus ?? null}::"IncidentStatus",
+    ${event.actor.type}::"ActorType", ${event.actor.id}::text, ${event.at}::timestamp(3), ${reason},
+    ${event.lat ?? null}::float8, ${event.lng ?? null}::float8, ${data}`;
+}
+
+/** A JSON value as a jsonb parameter (NULL when absent, as Prisma stores an omitted Json field). */
+export function jsonbSql(value: Prisma.InputJsonValue | undefined): Prisma.Sql {
+  return Prisma.sql`${value === undefined ? null : JSON.stringify(value)}::jsonb`;
+}
+
 export async function appendEvent(db: DbClient, incidentId: number, event: EventInput): Promise<void> {
   await db.incidentEvent.create({ data: eventRow(incidentId, event) });
 }
@@ -175,31 +201,50 @@ export async function appendEventToMany(db: DbClient, incidentIds: readonly numb
   if (incidentIds.length) await db.incidentEvent.createMany({ data: incidentIds.map((id) => eventRow(id, event)) });
 }
 
+/** What a transition is checked against, read under the row lock. */
+export interface LockedIncident {
+  status: IncidentStatus;
+  kind: "entrapment" | "fault" | "other";
+}
+
+/** Locks the incident row until commit (concurrent changes of one incident queue here) and reads its state. */
+export async function lockIncidentRow(tx: Prisma.TransactionClient, incidentId: number): Promise<LockedIncident | null> {
+  const rows = (await tx.$queryRaw`
+    SELECT status::text AS status, kind::text AS kind FROM incidents WHERE id = ${incidentId} FOR UPDATE`) as LockedIncident[];
+  return rows[0] ?? null;
+}
+
 /**
  * Moves an incident to a new status inside a transaction: checks the state machine, sets the milestone
  * time the first time, bumps the version and appends the transition to the timeline.
+ *
+ * `locked`: what the caller read with lockIncidentRow in this transaction and has not changed since; it
+ * saves locking and reading the row a second time.
  */
 export async function transitionIncident(
   tx: Prisma.TransactionClient,
   incidentId: number,
   to: IncidentStatus,
   event: Omit<EventInput, "type" | "fromStatus" | "toStatus">,
+  locked?: LockedIncident,
 ): Promise<void> {
-  const rows = (await tx.$queryRaw`
-    SELECT status::text AS status, kind::text AS kind FROM incidents WHERE id = ${incidentId} FOR UPDATE`) as {
-    status: IncidentStatus;
-    kind: "entrapment" | "fault" | "other";
-  }[];
-  const current = rows[0];
+  const current = locked ?? (await lockIncidentRow(tx, incidentId));
   if (!current) throw new Error(`incident ${incidentId} does not exist`);
   const check = checkTransition(current.status, to, current.kind);
   if (!check.ok) throw new InvalidTransitionError(check.from, check.to, check.allowed);
   const column = milestoneColumn[to as keyof typeof milestoneColumn] as string | undefined;
-  // One statement: the milestone keeps the first time the status was reached (COALESCE); the column name
-  // comes from the fixed milestone map, never from input.
-  const milestone = column ? Prisma.sql`, ${Prisma.raw(`"${column}"`)} = COALESCE(${Prisma.raw(`"${column}"`)}, ${event.at})` : Prisma.empty;
+  // One statement: the milestone keeps the first time the status was reached (COALESCE; the column name
+  // comes from the fixed milestone map, never from input), and the transition's timeline entry is
+  // appended by the same statement.
+  const milestone = column
+    ? Prisma.sql`, ${Prisma.raw(`"${column}"`)} = COALESCE(${Prisma.raw(`"${column}"`)}, ${event.at}::timestamp(3))`
+    : Prisma.empty;
+  const entry = { ...event, type: "transition", fromStatus: current.status, toStatus: to };
   await tx.$executeRaw`
-    UPDATE incidents SET status = ${to}::"IncidentStatus", version = version + 1, "updatedAt" = now() ${milestone}
-    WHERE id = ${incidentId}`;
-  await appendEvent(tx, incidentId, { ...event, type: "transition", fromStatus: current.status, toStatus: to });
+    WITH moved AS (
+      UPDATE incidents SET status = ${to}::"IncidentStatus", version = version + 1, "updatedAt" = now() ${milestone}
+      WHERE id = ${incidentId}::int
+      RETURNING id)
+    INSERT INTO incident_events ${eventColumnsSql}
+    SELECT ${eventValuesSql(Prisma.sql`moved.id`, entry)} FROM moved`;
 }

@@ -15,6 +15,7 @@ import { tiersToTry, defaultTierPolicy } from "../../server/dispatch/policy.ts";
 import { openOrAttachIncident } from "../../server/incidents/service.ts";
 import type { Platform } from "../../server/app.ts";
 import { Gate } from "../../server/dispatch/gate.ts";
+import { PGlite } from "@electric-sql/pglite";
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -126,6 +127,54 @@ export interface PowerCutResult {
   reportedNoTeam: number;
   offers: number;
   teamsWithSeveralOffers: number;
+  /** SQL statements the database ran during the cut (PGlite only; transaction BEGIN/COMMIT included). */
+  statements?: number;
+  transactions?: number;
+  statementsPerIncident?: number;
+  statementsPerOffer?: number;
+}
+
+/**
+ * Counts the statements PGlite runs (every Prisma call ends in one `query`, every transaction in BEGIN and
+ * COMMIT), so the benchmark shows round trips per incident and per offer beside the times. With
+ * BENCH_SQL_LOG=1 it also prints the most frequent statement shapes.
+ */
+function countPGliteStatements() {
+  const counts = { statements: 0, transactions: 0, shapes: new Map<string, number>() };
+  const shape = (sql: string) => sql.replace(/\s+/g, " ").slice(0, 160);
+  const note = (sql: string) => {
+    counts.statements++;
+    if (process.env.BENCH_SQL_LOG) counts.shapes.set(shape(sql), (counts.shapes.get(shape(sql)) ?? 0) + 1);
+  };
+  const proto = PGlite.prototype as unknown as {
+    query: (sql: string, ...rest: unknown[]) => Promise<unknown>;
+    transaction: (fn: (tx: { query: (sql: string, ...rest: unknown[]) => Promise<unknown> }) => Promise<unknown>) => Promise<unknown>;
+  };
+  const query = proto.query;
+  const transaction = proto.transaction;
+  proto.query = function (sql, ...rest) {
+    note(sql);
+    return query.call(this, sql, ...rest);
+  };
+  proto.transaction = function (fn) {
+    counts.transactions++;
+    counts.statements += 2;
+    return transaction.call(this, (tx) => {
+      const inner = tx.query;
+      tx.query = (sql, ...rest) => {
+        note(sql);
+        return inner(sql, ...rest);
+      };
+      return fn(tx);
+    });
+  };
+  return {
+    counts,
+    restore() {
+      proto.query = query;
+      proto.transaction = transaction;
+    },
+  };
 }
 
 /** Makes sure `count` elevators exist, adding lifts to existing buildings (a power cut hits whole blocks). */
@@ -152,6 +201,7 @@ export async function powerCut(platform: Platform, count = 500): Promise<PowerCu
   const prisma = platform.db.prisma;
   const elevatorIds = await ensureElevators(platform, count);
   const reportedAt = new Date();
+  const counter = platform.db.target.kind === "pglite" ? countPGliteStatements() : null;
   const started = performance.now();
   const perIncident: number[] = [];
   let opened = 0;
@@ -173,11 +223,16 @@ export async function powerCut(platform: Platform, count = 500): Promise<PowerCu
     }),
   );
   const totalMs = performance.now() - started;
+  counter?.restore();
   perIncident.sort((a, b) => a - b);
   const incidents = await prisma.incident.findMany({ where: { id: { in: incidentIds } }, select: { status: true } });
   const offers = await prisma.dispatchOffer.findMany({ where: { incidentId: { in: incidentIds } }, select: { teamId: true } });
   const perTeam = new Map<number, number>();
   for (const o of offers) perTeam.set(o.teamId, (perTeam.get(o.teamId) ?? 0) + 1);
+  if (counter && process.env.BENCH_SQL_LOG) {
+    const top = [...counter.counts.shapes].sort((a, b) => b[1] - a[1]).slice(0, 40);
+    for (const [sql, n] of top) console.error(String(n).padStart(6), sql);
+  }
   return {
     incidentIds,
     incidents: count,
@@ -190,6 +245,14 @@ export async function powerCut(platform: Platform, count = 500): Promise<PowerCu
     reportedNoTeam: incidents.filter((i) => i.status === "reported").length,
     offers: offers.length,
     teamsWithSeveralOffers: [...perTeam.values()].filter((n) => n > 1).length,
+    ...(counter
+      ? {
+          statements: counter.counts.statements,
+          transactions: counter.counts.transactions,
+          statementsPerIncident: round(counter.counts.statements / count),
+          statementsPerOffer: offers.length ? round(counter.counts.statements / offers.length) : 0,
+        }
+      : {}),
   };
 }
 
