@@ -19,7 +19,7 @@ import { TeamIndex, type IndexedTeam, type RankedCandidate } from "./team-index.
 import { defaultTierPolicy, mayTakeAnother, tierOfKind, tiersToTry, type Tier, type TierPolicy } from "./policy.ts";
 import type { TeamStatus } from "./ranking.ts";
 import { Gate } from "./gate.ts";
-import { cancelIncidentDeadlines, cancelOfferTimeout, predictsMiss, warningDueAt } from "../sla/deadlines.ts";
+import { arrivalDeadlinesInsertSql, cancelIncidentDeadlines, cancelOfferTimeout, predictsMiss } from "../sla/deadlines.ts";
 
 interface DispatchIncident {
   id: number;
@@ -58,24 +58,6 @@ const SYSTEM: Actor = { type: "system", id: "dispatch" };
 const DISPATCHABLE: readonly IncidentStatus[] = ["reported", "dispatched", "accepted", "en_route"];
 const ENDED: readonly IncidentStatus[] = ["released", "closed", "cancelled", "false_alarm"];
 const ACTIVE_OFFER = ["offered", "accepted"] as const;
-
-/**
- * The incident's arrival deadline rows (a warning check and the deadline itself), once: the same rows as
- * sla/deadlines.ts' ensureArrivalDeadlines, as one INSERT instead of a count and an insert, since the
- * dispatch path writes them for every incident of a power cut. `when`: an extra SQL condition.
- */
-function arrivalDeadlinesInsertSql(
-  incident: { id: number; arrivalDeadlineAt: Date },
-  options: { now: Date; leadS: number; estimatedArrivalAt: Date | null },
-  when: Prisma.Sql = Prisma.sql`true`,
-): Prisma.Sql {
-  const warningAt = warningDueAt({ ...options, arrivalDeadlineAt: incident.arrivalDeadlineAt });
-  return Prisma.sql`
-    INSERT INTO sla_deadlines ("incidentId", kind, "dueAt")
-    SELECT ${incident.id}::int, due.kind, due.at
-    FROM (VALUES ('arrival_warning', ${warningAt}::timestamp(3)), ('arrival', ${incident.arrivalDeadlineAt}::timestamp(3))) AS due(kind, at)
-    WHERE ${when} AND NOT EXISTS (SELECT 1 FROM sla_deadlines WHERE "incidentId" = ${incident.id}::int AND kind = 'arrival')`;
-}
 
 /** Rolls back a transaction whose incident moved on meanwhile; not an error for the caller. */
 class Gone extends Error {}

@@ -1,3 +1,4 @@
+import { Prisma } from "../platform/db/generated/client.ts";
 import type { DbClient } from "../platform/db/types.ts";
 
 export type DeadlineKind = "offer_timeout" | "arrival_warning" | "arrival";
@@ -17,31 +18,22 @@ export function predictsMiss(estimatedArrivalAt: Date | null, arrivalDeadlineAt:
   return estimatedArrivalAt === null || estimatedArrivalAt > arrivalDeadlineAt;
 }
 
-export async function addDeadline(
-  db: DbClient,
-  row: { incidentId: number; kind: DeadlineKind; dueAt: Date; data?: Record<string, number | string | boolean> },
-): Promise<void> {
-  await db.slaDeadline.create({ data: { incidentId: row.incidentId, kind: row.kind, dueAt: row.dueAt, data: row.data } });
-}
-
-/** The incident's arrival deadline rows, once: a warning check and the deadline itself. */
-export async function ensureArrivalDeadlines(
-  db: DbClient,
+/**
+ * The incident's arrival deadline rows (a warning check and the deadline itself), once, as one INSERT
+ * (no count first): the dispatch path writes them inside its offer statement for every incident of a
+ * power cut. `when`: an extra SQL condition on the insert.
+ */
+export function arrivalDeadlinesInsertSql(
   incident: { id: number; arrivalDeadlineAt: Date },
   options: { now: Date; leadS: number; estimatedArrivalAt: Date | null },
-): Promise<void> {
-  const existing = await db.slaDeadline.count({ where: { incidentId: incident.id, kind: "arrival" } });
-  if (existing > 0) return;
-  await db.slaDeadline.createMany({
-    data: [
-      {
-        incidentId: incident.id,
-        kind: "arrival_warning",
-        dueAt: warningDueAt({ ...options, arrivalDeadlineAt: incident.arrivalDeadlineAt }),
-      },
-      { incidentId: incident.id, kind: "arrival", dueAt: incident.arrivalDeadlineAt },
-    ],
-  });
+  when: Prisma.Sql = Prisma.sql`true`,
+): Prisma.Sql {
+  const warningAt = warningDueAt({ ...options, arrivalDeadlineAt: incident.arrivalDeadlineAt });
+  return Prisma.sql`
+    INSERT INTO sla_deadlines ("incidentId", kind, "dueAt")
+    SELECT ${incident.id}::int, due.kind, due.at
+    FROM (VALUES ('arrival_warning', ${warningAt}::timestamp(3)), ('arrival', ${incident.arrivalDeadlineAt}::timestamp(3))) AS due(kind, at)
+    WHERE ${when} AND NOT EXISTS (SELECT 1 FROM sla_deadlines WHERE "incidentId" = ${incident.id}::int AND kind = 'arrival')`;
 }
 
 export async function cancelOfferTimeout(db: DbClient, offerId: number, now: Date): Promise<void> {
