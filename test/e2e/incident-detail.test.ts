@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, Page } from "playwright-core";
-import { startTestPlatform, type TestPlatform } from "../support/platform.ts";
-import { browserSkipReason, launchChromium, openConsole, screenshotPath } from "../support/browser.ts";
+import { describe, expect, it } from "vitest";
+import { consoleSuite } from "../support/console-suite.ts";
+import { browserSkipReason, screenshotPath } from "../support/browser.ts";
 
 const skip = browserSkipReason();
 
@@ -10,29 +9,18 @@ const skip = browserSkipReason();
  * and every step shows up live in the detail, the queue and the database.
  */
 describe.skipIf(skip)("incident detail and dispatch board in Chromium", () => {
-  let platform: TestPlatform;
-  let browser: Browser;
-  let page: Page;
+  const suite = consoleSuite();
   let incidentId: number;
 
-  beforeAll(async () => {
-    platform = await startTestPlatform();
-    browser = await launchChromium();
-    page = await openConsole(browser, platform.baseUrl);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await platform?.close();
-  });
 
-  const detail = () => page.locator('[data-testid="incident-detail"]');
-  const entries = (type: string) => page.locator(`[data-testid="timeline-entry"][data-type="${type}"]`);
+  const detail = () => suite.page.locator('[data-testid="incident-detail"]');
+  const entries = (type: string) => suite.page.locator(`[data-testid="timeline-entry"][data-type="${type}"]`);
   const waitForStatus = (status: string) =>
-    page.locator(`[data-testid="incident-detail"][data-status="${status}"]`).waitFor({ timeout: 10_000 });
+    suite.page.locator(`[data-testid="incident-detail"][data-status="${status}"]`).waitFor({ timeout: 10_000 });
 
   it("works an incident from report to close by clicking and by keyboard", async () => {
-    const elevator = await platform.db.prisma.elevator.findFirstOrThrow({ select: { rescueCode: true }, orderBy: { id: "asc" } });
-    const res = await platform.fetch("/api/calls", {
+    const elevator = await suite.platform.db.prisma.elevator.findFirstOrThrow({ select: { rescueCode: true }, orderBy: { id: "asc" } });
+    const res = await suite.platform.fetch("/api/calls", {
       method: "POST",
       body: JSON.stringify({ callerNumber: "13800001111", rescueCode: elevator.rescueCode, openIncident: true, autoDispatch: false }),
     });
@@ -40,174 +28,174 @@ describe.skipIf(skip)("incident detail and dispatch board in Chromium", () => {
     const outcome = (await res.json()) as { incident: { id: number; code: string } | null };
     incidentId = outcome.incident!.id;
 
-    const queueItem = page.locator(`[data-testid="incident-item"][data-incident-id="${incidentId}"]`);
+    const queueItem = suite.page.locator(`[data-testid="incident-item"][data-incident-id="${incidentId}"]`);
     await queueItem.waitFor({ timeout: 10_000 });
     await queueItem.locator("button").first().click();
-    await page.locator(`[data-testid="incident-detail"][data-incident-id="${incidentId}"]`).waitFor();
+    await suite.page.locator(`[data-testid="incident-detail"][data-incident-id="${incidentId}"]`).waitFor();
     await waitForStatus("reported");
-    expect(await page.getAttribute('[data-testid="detail-status"]', "data-status")).toBe("reported");
+    expect(await suite.page.getAttribute('[data-testid="detail-status"]', "data-status")).toBe("reported");
     await entries("reported").first().waitFor();
-    await expect.poll(() => page.locator('[data-testid="timeline-calls"]').textContent()).toContain("13800001111");
+    await expect.poll(() => suite.page.locator('[data-testid="timeline-calls"]').textContent()).toContain("13800001111");
 
     // Dispatch the best-ranked candidate by hand.
-    const candidate = page.locator('[data-testid="candidate"]').first();
+    const candidate = suite.page.locator('[data-testid="candidate"]').first();
     await candidate.waitFor({ timeout: 10_000 });
     const teamId = Number(await candidate.getAttribute("data-team-id"));
     await candidate.locator('[data-testid="candidate-dispatch"]').click();
     await waitForStatus("dispatched");
     await expect.poll(() => queueItem.getAttribute("data-status")).toBe("dispatched");
-    await page.locator(`[data-testid="offer"][data-team-id="${teamId}"][data-status="offered"]`).waitFor();
+    await suite.page.locator(`[data-testid="offer"][data-team-id="${teamId}"][data-status="offered"]`).waitFor();
     await entries("offer_made").first().waitFor();
     // With an offer out, the rows offer backup and reassignment instead of a second primary dispatch.
-    await page.locator('[data-testid="candidate-backup"]').first().waitFor();
-    expect(await page.locator('[data-testid="candidate-dispatch"]').count()).toBe(0);
+    await suite.page.locator('[data-testid="candidate-backup"]').first().waitFor();
+    expect(await suite.page.locator('[data-testid="candidate-dispatch"]').count()).toBe(0);
 
-    await page.click('[data-testid="action-accept"]');
+    await suite.page.click('[data-testid="action-accept"]');
     await waitForStatus("accepted");
-    await page.click('[data-testid="action-depart"]');
+    await suite.page.click('[data-testid="action-depart"]');
     await waitForStatus("en_route");
-    expect(await page.inputValue('[data-testid="arrive-reason"]')).toBe("调度员电话确认到场");
-    await page.click('[data-testid="action-arrive"]');
+    expect(await suite.page.inputValue('[data-testid="arrive-reason"]')).toBe("调度员电话确认到场");
+    await suite.page.click('[data-testid="action-arrive"]');
     await waitForStatus("on_scene");
     await expect.poll(() => queueItem.getAttribute("data-status")).toBe("on_scene");
-    expect(await page.locator('[data-testid="dispatch-board"]').count()).toBe(0);
-    await page.click('[data-testid="action-release"]');
+    expect(await suite.page.locator('[data-testid="dispatch-board"]').count()).toBe(0);
+    await suite.page.click('[data-testid="action-release"]');
     await waitForStatus("released");
 
     // Keyboard: C records the passenger callback, M puts the cursor in the note.
-    await page.selectOption('[data-testid="callback-outcome"]', "reassured");
-    await page.locator("body").focus();
-    await page.keyboard.press("c");
+    await suite.page.selectOption('[data-testid="callback-outcome"]', "reassured");
+    await suite.page.locator("body").focus();
+    await suite.page.keyboard.press("c");
     await entries("passenger_callback").first().waitFor({ timeout: 10_000 });
     expect(await entries("passenger_callback").first().textContent()).toContain("已安抚");
-    await page.keyboard.press("m");
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("note-input");
-    await page.keyboard.type("乘客已安全离开轿厢，物业在场");
-    await page.click('[data-testid="note-save"]');
+    await suite.page.keyboard.press("m");
+    await expect.poll(() => suite.page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("note-input");
+    await suite.page.keyboard.type("乘客已安全离开轿厢，物业在场");
+    await suite.page.click('[data-testid="note-save"]');
     await entries("note").filter({ hasText: "乘客已安全离开轿厢" }).waitFor({ timeout: 10_000 });
     // The socket's entry may come before the REST answer that clears the field.
-    await expect.poll(() => page.inputValue('[data-testid="note-input"]')).toBe("");
-    await page.fill('[data-testid="counts-trapped"]', "2");
-    await page.click('[data-testid="counts-save"]');
+    await expect.poll(() => suite.page.inputValue('[data-testid="note-input"]')).toBe("");
+    await suite.page.fill('[data-testid="counts-trapped"]', "2");
+    await suite.page.click('[data-testid="counts-save"]');
     await entries("counts").first().waitFor({ timeout: 10_000 });
-    await expect.poll(() => page.locator(".detail__facts").textContent()).toContain("2 人");
+    await expect.poll(() => suite.page.locator(".detail__facts").textContent()).toContain("2 人");
 
-    const labels = await page.locator('[data-testid="timeline-entry"] .timeline__label').allTextContents();
+    const labels = await suite.page.locator('[data-testid="timeline-entry"] .timeline__label').allTextContents();
     for (const label of ["接报", "派单", "接单", "出发", "到场", "解困", "回拨安抚", "备注", "人数更新"]) expect(labels).toContain(label);
-    const intervals = await page.locator('[data-testid="intervals"] [data-interval="arrivalS"] .interval__value').textContent();
+    const intervals = await suite.page.locator('[data-testid="intervals"] [data-interval="arrivalS"] .interval__value').textContent();
     expect(intervals).toMatch(/^\d{2}:\d{2}$/);
-    await page.screenshot({ path: screenshotPath("incident-detail") });
+    await suite.page.screenshot({ path: screenshotPath("incident-detail") });
 
     // Close with a cause: the incident leaves the queue and stays on screen read-only.
-    await page.click('[data-testid="action-close"]');
-    await page.selectOption('[data-testid="close-cause"]', "equipment");
-    await page.fill('[data-testid="close-cause-text"]', "门机控制板故障");
-    await page.click('[data-testid="close-submit"]');
+    await suite.page.click('[data-testid="action-close"]');
+    await suite.page.selectOption('[data-testid="close-cause"]', "equipment");
+    await suite.page.fill('[data-testid="close-cause-text"]', "门机控制板故障");
+    await suite.page.click('[data-testid="close-submit"]');
     await waitForStatus("closed");
     await queueItem.waitFor({ state: "detached", timeout: 10_000 });
-    await page.locator('[data-testid="detail-readonly"]').waitFor();
-    expect(await page.locator('[data-testid="detail-cause"]').textContent()).toContain("设备故障");
+    await suite.page.locator('[data-testid="detail-readonly"]').waitFor();
+    expect(await suite.page.locator('[data-testid="detail-cause"]').textContent()).toContain("设备故障");
     await entries("transition").filter({ hasText: "结案" }).waitFor();
 
-    const stored = await platform.db.prisma.incident.findUniqueOrThrow({ where: { id: incidentId } });
+    const stored = await suite.platform.db.prisma.incident.findUniqueOrThrow({ where: { id: incidentId } });
     expect(stored.status).toBe("closed");
     expect(stored.causeClass).toBe("equipment");
     expect(stored.causeText).toBe("门机控制板故障");
     expect(stored.trappedCount).toBe(2);
-    await page.screenshot({ path: screenshotPath("incident-detail-closed") });
+    await suite.page.screenshot({ path: screenshotPath("incident-detail-closed") });
   });
 
   it("shows a refused step inline and keeps what the dispatcher typed", async () => {
-    const elevator = await platform.db.prisma.elevator.findFirstOrThrow({ select: { rescueCode: true }, orderBy: { id: "desc" } });
-    const res = await platform.fetch("/api/calls", {
+    const elevator = await suite.platform.db.prisma.elevator.findFirstOrThrow({ select: { rescueCode: true }, orderBy: { id: "desc" } });
+    const res = await suite.platform.fetch("/api/calls", {
       method: "POST",
       body: JSON.stringify({ callerNumber: "13800002222", rescueCode: elevator.rescueCode, openIncident: true, autoDispatch: false }),
     });
     const id = ((await res.json()) as { incident: { id: number } }).incident.id;
-    const queueItem = page.locator(`[data-testid="incident-item"][data-incident-id="${id}"]`);
+    const queueItem = suite.page.locator(`[data-testid="incident-item"][data-incident-id="${id}"]`);
     await queueItem.locator("button").first().click();
     await waitForStatus("reported");
 
     // D sends the engine's recommendation.
-    await page.locator('[data-testid="candidate"]').first().waitFor({ timeout: 10_000 });
-    await page.locator("body").focus();
-    await page.keyboard.press("d");
+    await suite.page.locator('[data-testid="candidate"]').first().waitFor({ timeout: 10_000 });
+    await suite.page.locator("body").focus();
+    await suite.page.keyboard.press("d");
     await waitForStatus("dispatched");
 
     // The team confirms in its own app: the detail follows without a reload.
-    const offer = await platform.db.prisma.dispatchOffer.findFirstOrThrow({ where: { incidentId: id, status: "offered" } });
-    const accepted = await platform.fetch(`/api/offers/${offer.id}/accept`, { method: "POST", body: "{}" });
+    const offer = await suite.platform.db.prisma.dispatchOffer.findFirstOrThrow({ where: { incidentId: id, status: "offered" } });
+    const accepted = await suite.platform.fetch(`/api/offers/${offer.id}/accept`, { method: "POST", body: "{}" });
     expect(accepted.status).toBe(200);
     await waitForStatus("accepted");
-    await page.locator(`[data-testid="offer"][data-offer-id="${offer.id}"][data-status="accepted"]`).waitFor();
+    await suite.page.locator(`[data-testid="offer"][data-offer-id="${offer.id}"][data-status="accepted"]`).waitFor();
 
     // The server refuses a note over 1000 characters: the message shows inline and the text stays.
     const longNote = "电".repeat(1001);
-    await page.fill('[data-testid="note-input"]', longNote);
-    await page.click('[data-testid="note-save"]');
-    await page.locator('[data-testid="note-error"]').waitFor({ timeout: 10_000 });
-    expect(await page.inputValue('[data-testid="note-input"]')).toBe(longNote);
-    await page.fill('[data-testid="note-input"]', "");
+    await suite.page.fill('[data-testid="note-input"]', longNote);
+    await suite.page.click('[data-testid="note-save"]');
+    await suite.page.locator('[data-testid="note-error"]').waitFor({ timeout: 10_000 });
+    expect(await suite.page.inputValue('[data-testid="note-input"]')).toBe(longNote);
+    await suite.page.fill('[data-testid="note-input"]', "");
 
     // A false alarm needs a reason; the incident then ends and leaves the queue.
-    await page.click('[data-testid="action-false-alarm"]');
-    expect(await page.isDisabled('[data-testid="end-submit"]')).toBe(true);
-    await page.fill('[data-testid="end-reason"]', "来电人确认电梯已恢复");
-    await page.click('[data-testid="end-submit"]');
+    await suite.page.click('[data-testid="action-false-alarm"]');
+    expect(await suite.page.isDisabled('[data-testid="end-submit"]')).toBe(true);
+    await suite.page.fill('[data-testid="end-reason"]', "来电人确认电梯已恢复");
+    await suite.page.click('[data-testid="end-submit"]');
     await waitForStatus("false_alarm");
     await queueItem.waitFor({ state: "detached", timeout: 10_000 });
-    await page.locator('[data-testid="detail-readonly"]').waitFor();
-    const stored = await platform.db.prisma.incident.findUniqueOrThrow({ where: { id } });
+    await suite.page.locator('[data-testid="detail-readonly"]').waitFor();
+    const stored = await suite.platform.db.prisma.incident.findUniqueOrThrow({ where: { id } });
     expect(stored.status).toBe("false_alarm");
   });
 
   it("lists every team with live counts and links a busy team to its incident", async () => {
-    await page.click('[data-testid="tab-teams"]');
-    const rows = page.locator('[data-testid="team-row"]');
+    await suite.page.click('[data-testid="tab-teams"]');
+    const rows = suite.page.locator('[data-testid="team-row"]');
     await rows.first().waitFor();
-    const total = await platform.db.prisma.team.count();
+    const total = await suite.platform.db.prisma.team.count();
     await expect.poll(() => rows.count()).toBe(total);
 
     // Teams freed by the previous incident may still be arriving: compare the chip's count with the rows it shows.
-    const availableChip = page.locator('[data-testid="team-filter"][data-status="available"]');
+    const availableChip = suite.page.locator('[data-testid="team-filter"][data-status="available"]');
     await availableChip.click();
     await expect.poll(async () => (await rows.count()) - Number(await availableChip.getAttribute("data-count"))).toBe(0);
-    expect(await page.locator('[data-testid="team-row"]:not([data-status="available"])').count()).toBe(0);
-    await page.click('[data-testid="team-filter-all"]');
+    expect(await suite.page.locator('[data-testid="team-row"]:not([data-status="available"])').count()).toBe(0);
+    await suite.page.click('[data-testid="team-filter-all"]');
 
-    const someTeam = await platform.db.prisma.team.findFirstOrThrow({ select: { name: true }, orderBy: { id: "asc" } });
-    await page.fill('[data-testid="team-search"]', someTeam.name);
-    await expect.poll(() => page.locator('[data-testid="team-row"]', { hasText: someTeam.name }).count()).toBeGreaterThan(0);
-    await page.fill('[data-testid="team-search"]', "");
+    const someTeam = await suite.platform.db.prisma.team.findFirstOrThrow({ select: { name: true }, orderBy: { id: "asc" } });
+    await suite.page.fill('[data-testid="team-search"]', someTeam.name);
+    await expect.poll(() => suite.page.locator('[data-testid="team-row"]', { hasText: someTeam.name }).count()).toBeGreaterThan(0);
+    await suite.page.fill('[data-testid="team-search"]', "");
 
     // A fresh incident sent to a team shows on the team's row; clicking it opens the incident.
-    const elevator = await platform.db.prisma.elevator.findFirstOrThrow({ select: { rescueCode: true }, skip: 5, orderBy: { id: "asc" } });
-    const res = await platform.fetch("/api/calls", {
+    const elevator = await suite.platform.db.prisma.elevator.findFirstOrThrow({ select: { rescueCode: true }, skip: 5, orderBy: { id: "asc" } });
+    const res = await suite.platform.fetch("/api/calls", {
       method: "POST",
       body: JSON.stringify({ callerNumber: "13800003333", rescueCode: elevator.rescueCode, openIncident: true, autoDispatch: true }),
     });
     const id = ((await res.json()) as { incident: { id: number } }).incident.id;
-    const link = page.locator(`[data-testid="team-incident"][data-incident-id="${id}"]`).first();
+    const link = suite.page.locator(`[data-testid="team-incident"][data-incident-id="${id}"]`).first();
     await link.waitFor({ timeout: 10_000 });
-    await page.screenshot({ path: screenshotPath("team-board") });
+    await suite.page.screenshot({ path: screenshotPath("team-board") });
     await link.click();
-    await page.locator(`[data-testid="incident-detail"][data-incident-id="${id}"]`).waitFor();
+    await suite.page.locator(`[data-testid="incident-detail"][data-incident-id="${id}"]`).waitFor();
 
     // The 1366x768 laptop: the side panel shrinks to 400 px; the detail still fits without sideways scrolling.
-    await page.setViewportSize({ width: 1366, height: 768 });
-    await page.locator('[data-testid="candidate"]').first().waitFor({ timeout: 10_000 });
-    const overflow = await page.evaluate(() => {
+    await suite.page.setViewportSize({ width: 1366, height: 768 });
+    await suite.page.locator('[data-testid="candidate"]').first().waitFor({ timeout: 10_000 });
+    const overflow = await suite.page.evaluate(() => {
       const body = document.querySelector<HTMLElement>(".side__body")!;
       return body.scrollWidth - body.clientWidth;
     });
     expect(overflow).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: screenshotPath("incident-detail-laptop") });
+    await suite.page.screenshot({ path: screenshotPath("incident-detail-laptop") });
 
     // English is the second language: the same screen, every label translated.
-    await page.locator('[data-testid="language-switch"] button[lang="en"]').click();
-    await expect.poll(() => page.locator('[data-testid="incident-detail"]').textContent()).toContain("Candidate teams");
-    expect(await page.locator('[data-testid="incident-detail"]').textContent()).not.toMatch(/detail\.|dispatch\./);
-    await page.screenshot({ path: screenshotPath("incident-detail-en") });
-    await page.locator('[data-testid="language-switch"] button[lang="zh-CN"]').click();
+    await suite.page.locator('[data-testid="language-switch"] button[lang="en"]').click();
+    await expect.poll(() => suite.page.locator('[data-testid="incident-detail"]').textContent()).toContain("Candidate teams");
+    expect(await suite.page.locator('[data-testid="incident-detail"]').textContent()).not.toMatch(/detail\.|dispatch\./);
+    await suite.page.screenshot({ path: screenshotPath("incident-detail-en") });
+    await suite.page.locator('[data-testid="language-switch"] button[lang="zh-CN"]').click();
   });
 });

@@ -1,7 +1,8 @@
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { IncidentView, OfferView, RankedTeamView } from "../../../server/contracts/index.ts";
-import { api, shortError } from "../api.ts";
+import { api } from "../api.ts";
+import { useRequest } from "../useRequest.ts";
 import { useConsole } from "../realtime.ts";
 import { formatTime } from "../time.ts";
 import { etaMinutes } from "../incidents/urgency.ts";
@@ -101,25 +102,15 @@ export function DispatchBoard({ incident, apply }: { incident: IncidentView; app
 /** Re-ranked whenever the incident's offers or status change, on resync, and on request. */
 function useCandidates(incident: IncidentView) {
   const generation = useConsole((s) => s.syncGeneration);
-  const [list, setList] = useState<RankedTeamView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [nonce, setNonce] = useState(0);
   const offersKey = incident.offers.map((o) => `${o.id}:${o.status}`).join(",");
-
-  useEffect(() => {
-    const abort = new AbortController();
-    api
-      .candidates(incident.id, CANDIDATE_LIMIT, abort.signal)
-      .then((ranked) => {
-        setList(ranked);
-        setError(null);
-      })
-      .catch((err: unknown) => {
-        if (!abort.signal.aborted) setError(shortError(err));
-      });
-    return () => abort.abort();
-  }, [incident.id, incident.status, offersKey, generation, nonce]);
-
+  const { data: list, error } = useRequest((signal) => api.candidates(incident.id, CANDIDATE_LIMIT, signal), [
+    incident.id,
+    incident.status,
+    offersKey,
+    generation,
+    nonce,
+  ]);
   return { list, error, reload: () => setNonce((n) => n + 1) };
 }
 

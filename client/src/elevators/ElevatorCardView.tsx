@@ -1,7 +1,7 @@
-import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { ElevatorCard } from "../../../server/contracts/index.ts";
-import { api, shortError } from "../api.ts";
+import { api } from "../api.ts";
+import { useRequest } from "../useRequest.ts";
 import { formatDate, formatTime } from "../time.ts";
 import { useElevatorLive } from "./useElevatorLive.ts";
 
@@ -111,13 +111,7 @@ function LiveStatus({ elevatorId }: { elevatorId: number }) {
 /** The card of an incident's elevator, loaded by its rescue code, folded under a heading. */
 export function ElevatorSection({ rescueCode }: { rescueCode: string }) {
   const { t } = useTranslation();
-  const [card, setCard] = useState<ElevatorCard | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    const abort = new AbortController();
-    api.elevatorCard(rescueCode, abort.signal).then(setCard, (err: unknown) => !abort.signal.aborted && setError(shortError(err)));
-    return () => abort.abort();
-  }, [rescueCode]);
+  const { data: card, error } = useRequest((signal) => api.elevatorCard(rescueCode, signal), [rescueCode]);
   return (
     <details className="elevator-section" open data-testid="incident-elevator">
       <summary className="section-title">{t("elevator.section")}</summary>

@@ -7,6 +7,7 @@ import { causeClasses } from "../../../server/contracts/index.ts";
 import { computeIntervals, type ResponseIntervals } from "../../../server/incidents/intervals.ts";
 import { isOpen } from "../../../server/incidents/lifecycle.ts";
 import { api, shortError, type CauseClass, type StepOutcome } from "../api.ts";
+import { useRequest } from "../useRequest.ts";
 import { can, consoleActions, timelineEntries, useConsole } from "../realtime.ts";
 import { formatElapsed, formatTime, slaLevel, useNow } from "../time.ts";
 import { DispatchBoard } from "../dispatch/DispatchBoard.tsx";
@@ -22,31 +23,18 @@ import "./detail.css";
 export function IncidentDetail({ incidentId }: { incidentId: number }) {
   const { t } = useTranslation();
   const live = useConsole((s) => s.incidents.get(incidentId));
-  const [ended, setEnded] = useState<IncidentView | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  // Closed here: the REST answer is the final state. Closed elsewhere (or opened after it ended): fetched once.
+  const [closedHere, setClosedHere] = useState<IncidentView | null>(null);
   const missing = live === undefined;
-
-  useEffect(() => {
-    if (!missing) return;
-    const abort = new AbortController();
-    api
-      .incident(incidentId, abort.signal)
-      .then((view) => {
-        setEnded(view);
-        setLoadError(null);
-      })
-      .catch((err: unknown) => {
-        if (!abort.signal.aborted) setLoadError(shortError(err));
-      });
-    return () => abort.abort();
-  }, [incidentId, missing]);
+  const fetched = useRequest(missing && !closedHere ? (signal) => api.incident(incidentId, signal) : null, [incidentId, missing, closedHere]);
+  const loadError = fetched.error;
 
   const apply = useCallback<ApplyIncident>((view) => {
     consoleActions.upsertIncident(view);
-    if (!isOpen(view.status)) setEnded(view);
+    if (!isOpen(view.status)) setClosedHere(view);
   }, []);
 
-  const incident = live ?? ended;
+  const incident = live ?? closedHere ?? fetched.data;
   if (!incident) {
     return (
       <div className="detail detail--loading" data-testid="incident-detail" data-incident-id={incidentId}>
