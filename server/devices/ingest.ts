@@ -1,3 +1,4 @@
+import { crashPoint } from "../platform/crash.ts";
 import type { MqttClient } from "mqtt";
 import type { z } from "zod";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
@@ -344,6 +345,7 @@ export class DeviceIngest {
   private async storeAndAck(client: MqttClient, deviceId: string, elevatorId: number | null, alarm: AlarmPayload, receivedAt: Date) {
     let outcome;
     const started = performance.now();
+    crashPoint("alarm:received");
     try {
       outcome = await recordAlarm(
         this.deps.prisma,
@@ -361,9 +363,13 @@ export class DeviceIngest {
       return;
     }
     this.bump("alarms_stored");
+    crashPoint("alarm:stored");
     client.publish(topics.cmd(deviceId), JSON.stringify({ cmd: "ack", alarmId: alarm.alarmId }), { qos: 1 }, (error) => {
       if (error) this.deps.log.warn({ err: error, deviceId }, "ack not delivered to broker");
-      else this.bump("acks_sent");
+      else {
+        this.bump("acks_sent");
+        crashPoint("alarm:acked");
+      }
     });
     if (outcome.incident?.created) {
       this.deps.log.info({ deviceId, incidentId: outcome.incident.id, code: alarm.code }, "incident opened from alarm");

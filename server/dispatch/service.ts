@@ -1,3 +1,4 @@
+import { crashPoint } from "../platform/crash.ts";
 import { Prisma, type PrismaClient } from "../platform/db/generated/client.ts";
 import type { DomainEvents } from "../platform/events.ts";
 import type { Logger } from "../platform/logger.ts";
@@ -565,6 +566,7 @@ export class DispatchService {
 
   async decline(offerId: number, reason: string, actor: Actor): Promise<number> {
     const done = await this.answer(offerId, { from: ["offered"], to: "declined", eventType: "offer_declined", actor, reason });
+    crashPoint("offer:declined");
     if (done!.activeLeft === 0) await this.dispatchNext(done!.incidentId, { reason: "previous team declined" });
     return done!.incidentId;
   }
@@ -581,6 +583,7 @@ export class DispatchService {
       if (error instanceof ApiError && error.status === 404) return null;
       throw error;
     });
+    if (done) crashPoint("offer:expired");
     if (done && done.activeLeft === 0) await this.dispatchNext(done.incidentId, { reason: "previous offer expired" });
   }
 
