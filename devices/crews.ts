@@ -32,7 +32,7 @@ interface Trip {
 const spread = (id: number, salt: number) => ((Math.imul(id * 31 + salt, 2654435761) >>> 0) % 1000) / 1000;
 const between = ([min, max]: [number, number], id: number, salt: number) => min + (max - min) * spread(id, salt);
 
-export function runDemoCrews(platform: Pick<Platform, "db" | "dispatch" | "events">, log: Logger, options: CrewOptions = demoCrewOptions) {
+export function runDemoCrews(platform: Pick<Platform, "db" | "dispatch" | "uow">, log: Logger, options: CrewOptions = demoCrewOptions) {
   const { prisma } = platform.db;
   const trips = new Map<number, Trip>();
   const seconds = (s: number) => (s * 1000) / options.timeScale;
@@ -59,7 +59,7 @@ export function runDemoCrews(platform: Pick<Platform, "db" | "dispatch" | "event
       const site = offer.incident.elevator.site;
       if (offer.status === "offered") {
         if (now - offer.offeredAt.getTime() >= seconds(between(options.acceptAfterS, offer.id, 1))) {
-          await act("accept", offer.id, () => platform.dispatch.accept(offer.id, actor));
+          await act("accept", offer.id, () => platform.dispatch.answers.accept(offer.id, actor));
         }
         continue;
       }
@@ -69,9 +69,9 @@ export function runDemoCrews(platform: Pick<Platform, "db" | "dispatch" | "event
         // After a restart an incident already on its way keeps going from the team's last position.
         const alreadyOnTheWay = offer.incident.status === "en_route";
         if (!alreadyOnTheWay && now - acceptedAt < seconds(options.departAfterS)) continue;
-        const team = platform.dispatch.team(offer.teamId);
+        const team = platform.dispatch.teams.view(offer.teamId);
         if (!team) continue;
-        if (!alreadyOnTheWay) await act("depart", offer.id, () => platform.dispatch.depart(offer.id, { actor, lat: team.lat, lng: team.lng }));
+        if (!alreadyOnTheWay) await act("depart", offer.id, () => platform.dispatch.arrival.depart(offer.id, { actor, lat: team.lat, lng: team.lng }));
         const elapsed = now - offer.offeredAt.getTime();
         trip = { from: { lat: team.lat, lng: team.lng }, departedAt: now, travelMs: Math.max(seconds(60), seconds(offer.estimatedArrivalS) * (0.85 + 0.3 * spread(offer.id, 2)) - elapsed) };
         trips.set(offer.id, trip);
@@ -79,9 +79,9 @@ export function runDemoCrews(platform: Pick<Platform, "db" | "dispatch" | "event
       const progress = Math.min(1, (now - trip.departedAt) / trip.travelMs);
       const lat = trip.from.lat + (site.lat - trip.from.lat) * progress;
       const lng = trip.from.lng + (site.lng - trip.from.lng) * progress;
-      await act("position", offer.id, () => platform.dispatch.setPosition(offer.teamId, { lat, lng }));
+      await act("position", offer.id, () => platform.dispatch.teams.setPosition(offer.teamId, { lat, lng }));
       if (progress >= 1) {
-        await act("arrive", offer.id, () => platform.dispatch.arrive(offer.id, { actor, lat, lng }));
+        await act("arrive", offer.id, () => platform.dispatch.arrival.arrive(offer.id, { actor, lat, lng }));
         trips.delete(offer.id);
       }
     }
@@ -93,8 +93,7 @@ export function runDemoCrews(platform: Pick<Platform, "db" | "dispatch" | "event
     for (const incident of onScene) {
       if (!incident.onSceneAt || now - incident.onSceneAt.getTime() < seconds(between(options.releaseAfterS, incident.id, 3))) continue;
       await act("release", incident.id, async () => {
-        await applyTransition(prisma, incident.id, { to: "released", at: new Date(), actor: { type: "system", id: "demo-crews" } });
-        platform.events.emit("incident.changed", { incidentId: incident.id });
+        await applyTransition(platform.uow, incident.id, { to: "released", at: new Date(), actor: { type: "system", id: "demo-crews" } });
       });
     }
   };

@@ -1,4 +1,5 @@
 import { Prisma, type PrismaClient } from "../platform/db/generated/client.ts";
+import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
 import type { AlarmPayload } from "../devices/protocol.ts";
 import { appendEvent, openOrAttachIncident } from "../incidents/service.ts";
 import {
@@ -25,18 +26,24 @@ const isUniqueViolation = (error: unknown) =>
  * one transaction: the caller acknowledges the device only after this resolves.
  */
 export async function recordAlarm(
-  prisma: PrismaClient,
+  uow: UnitOfWork,
   input: { deviceId: string; elevatorId: number | null; payload: AlarmPayload; receivedAt: Date },
-  options: { flap?: FlapPolicy } = {},
+  options: { flap?: FlapPolicy; mergeWindowMs: number },
 ): Promise<AlarmOutcome> {
   for (let attempt = 0; ; attempt++) {
     try {
       // A power cut brings hundreds of alarms at once: wait for a pooled connection (Prisma's default is 2 s)
       // rather than fail and make every device repeat into the same queue.
-      return await prisma.$transaction((tx) => storeAlarm(tx, input, options.flap ?? defaultFlapPolicy), {
-        maxWait: 15_000,
-        timeout: 20_000,
-      });
+      return await uow.run(
+        async (work) => {
+          const outcome = await storeAlarm(work.db, input, options.flap ?? defaultFlapPolicy, options.mergeWindowMs);
+          // The follow-ups commit with the alarm: a crash after the ack cannot lose the offer.
+          if (outcome.incident?.created) work.emit("incident.opened", { incidentId: outcome.incident.id, autoDispatch: outcome.incident.autoDispatch });
+          else if (outcome.incident) work.emit("incident.changed", { incidentId: outcome.incident.id });
+          return outcome;
+        },
+        { maxWait: 15_000, timeout: 20_000 },
+      );
     } catch (error) {
       // Two copies of a new alarm raced (another process got there first): the retry sees it stored.
       if (attempt < 2 && isUniqueViolation(error)) continue;
@@ -49,6 +56,7 @@ async function storeAlarm(
   tx: Prisma.TransactionClient,
   { deviceId, elevatorId, payload, receivedAt }: { deviceId: string; elevatorId: number | null; payload: AlarmPayload; receivedAt: Date },
   flapPolicy: FlapPolicy,
+  mergeWindowMs: number,
 ): Promise<AlarmOutcome> {
   // The row of this alarmId, or else (a repeat or clear of an alarmId that was folded into a flapping row
   // acts on that row) the newest flapping row it was folded into: one query for both, the own row first.
@@ -85,7 +93,12 @@ async function storeAlarm(
         data: { alarmId: payload.alarmId, code: updated.code },
       });
     }
-    return { decision: decision.action, alarmDbId: existing.id, incident: null };
+    return {
+      decision: decision.action,
+      alarmDbId: existing.id,
+      // A clear is on the incident's timeline now: consoles take it like any other change.
+      incident: cleared && updated.incidentId !== null ? { id: updated.incidentId, created: false, autoDispatch: false } : null,
+    };
   }
 
   const { code, entry } = classifyAlarm(payload.code);
@@ -101,7 +114,7 @@ async function storeAlarm(
         actor: deviceActor,
         reason: `alarm ${code}`,
         data: alarmData,
-      })
+      }, { mergeWindowMs })
     : null;
   const alarm = await tx.alarm.create({
     data: {

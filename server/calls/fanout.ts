@@ -1,11 +1,10 @@
 import type { PrismaClient } from "../platform/db/generated/client.ts";
-import type { DomainEvents } from "../platform/events.ts";
 import type { Broadcast } from "../platform/realtime.ts";
 import { presentCall } from "../incidents/commands.ts";
 
 /** call:ringing pops the call on the centre's consoles; answered / ended / updated keep it current. */
-export function startCallFanout(events: DomainEvents, prisma: PrismaClient, broadcast: Broadcast): void {
-  events.on("call.changed", async ({ callId, event }) => {
+export function callPushes(prisma: PrismaClient, broadcast: Broadcast) {
+  return async ({ callId, event }: { callId: number; event: "ringing" | "answered" | "ended" | "updated" }): Promise<void> => {
     const call = await prisma.call.findUnique({ where: { id: callId } });
     if (!call) return;
     const view = presentCall(call);
@@ -14,5 +13,5 @@ export function startCallFanout(events: DomainEvents, prisma: PrismaClient, broa
     else if (event === "answered") broadcast("centre", "call:answered", view);
     else if (event === "ended") broadcast("centre", "call:ended", view);
     else broadcast("centre", "call:updated", view);
-  });
+  };
 }

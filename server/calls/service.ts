@@ -1,6 +1,7 @@
+import { LOCKS } from "../platform/db/locks.ts";
 import type { Prisma, PrismaClient } from "../platform/db/generated/client.ts";
 import type { CallView, IncidentView } from "../contracts/index.ts";
-import type { DomainEvents } from "../platform/events.ts";
+import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
 import { ApiError, errors } from "../platform/errors.ts";
 import { appendEvent, openOrAttachIncident, type Actor } from "../incidents/service.ts";
 import { presentCall } from "../incidents/commands.ts";
@@ -57,8 +58,9 @@ export interface CallOutcome {
 const PRUNE_AFTER_MS = 7 * 24 * 3600_000;
 
 /**
- * Calls from the PBX webhook and from dispatchers. Domain events go out after the commit only, so a
- * console never pops a call or incident that was rolled back.
+ * Calls from the PBX webhook and from dispatchers. Follow-ups (pushes, the offer of a new incident) are
+ * outbox rows of the same transaction, so a console never pops a call or incident that was rolled back
+ * and a crash after the commit loses none of them.
  */
 export class CallService {
   private readonly lookup: ElevatorLookup;
@@ -66,8 +68,9 @@ export class CallService {
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly events: DomainEvents,
+    private readonly uow: UnitOfWork,
     private readonly clock: () => Date,
+    private readonly incidentPolicy: { mergeWindowMs: number },
   ) {
     this.lookup = new ElevatorLookup(prisma);
   }
@@ -75,14 +78,15 @@ export class CallService {
   async telephonyEvent(input: TelephonyEvent, signature: string): Promise<{ call: CallView; duplicate: boolean }> {
     const now = this.clock();
     const at = input.at ? new Date(input.at) : now;
-    const result = await this.prisma.$transaction(async (tx) => {
+    const result = await this.uow.run(async ({ db: tx, emit }) => {
+      const changed = (callId: number) => emit("call.changed", { callId, event: input.event });
       const inserted = (await tx.$queryRaw`
         INSERT INTO telephony_deliveries (signature, "callId", event, "receivedAt")
         VALUES (${signature}, ${input.callId}, ${input.event}, ${now})
         ON CONFLICT (signature) DO NOTHING RETURNING id`) as { id: number }[];
       if (!inserted.length) throw new ApiError(409, "replayed", "this delivery (same signature) was already received");
       // Serialise deliveries of one call so ringing and answered racing each other create one row.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(96336, hashtext(${input.callId}))`;
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCKS.callDelivery}::int, hashtext(${input.callId}))`;
       const earlier = await tx.telephonyDelivery.count({
         where: { callId: input.callId, event: input.event, id: { not: inserted[0]!.id } },
       });
@@ -105,6 +109,7 @@ export class CallService {
           // Out-of-order delivery: an answer must not be erased by a late ringing, only fill what is missing.
           data: { ...common, ...(input.event === "ringing" ? {} : times) },
         });
+        changed(call.id);
         return { call, duplicate: false };
       }
       if (!input.callerNumber) {
@@ -113,13 +118,13 @@ export class CallService {
       const call = await tx.call.create({
         data: { externalId: input.callId, callerNumber: input.callerNumber, source: "pbx", ringingAt: at, ...common, ...times },
       });
+      changed(call.id);
       return { call, duplicate: false };
     });
     if (++this.deliveries % 200 === 0) {
       // Signatures older than the 5-minute window can no longer be replayed; keep a week for PBX retries.
       await this.prisma.telephonyDelivery.deleteMany({ where: { receivedAt: { lt: new Date(now.getTime() - PRUNE_AFTER_MS) } } });
     }
-    if (!result.duplicate) this.events.emit("call.changed", { callId: result.call.id, event: input.event });
     return { call: presentCall(result.call), duplicate: result.duplicate };
   }
 
@@ -129,7 +134,8 @@ export class CallService {
     // Resolve before writing: an unknown code must not leave a half-entered call behind when an
     // incident was asked for.
     const elevatorId = input.openIncident ? await this.resolveElevator(input) : undefined;
-    const call = await this.prisma.call.create({
+    const call = await this.uow.run(async ({ db, emit }) => {
+      const created = await db.call.create({
       data: {
         callerNumber: input.callerNumber,
         source: "manual",
@@ -143,9 +149,12 @@ export class CallService {
         rescueCode: input.rescueCode,
         elevatorId: elevatorId ?? input.elevatorId,
       },
+      });
+      // With an incident asked for, the call's push goes out with the incident's transaction below.
+      if (!input.openIncident) emit("call.changed", { callId: created.id, event: "updated" });
+      return created;
     });
     if (!input.openIncident) {
-      this.events.emit("call.changed", { callId: call.id, event: "updated" });
       return { call: presentCall(call), incident: null, incidentCreated: false };
     }
     return this.openIncident(call.id, { ...input, elevatorId }, actor);
@@ -154,7 +163,7 @@ export class CallService {
   /** Links a call to its elevator and opens the incident, or attaches the call to the one already open. */
   async openIncident(callId: number, request: IncidentRequest, actor: Actor): Promise<CallOutcome> {
     const elevatorId = await this.resolveElevator(request);
-    const outcome = await this.prisma.$transaction(async (tx) => {
+    const outcome = await this.uow.run(async ({ db: tx, emit }) => {
       const call = await tx.call.findUnique({ where: { id: callId } });
       if (!call) throw errors.notFound(`call ${callId}`);
       if (call.incidentId !== null) {
@@ -171,7 +180,7 @@ export class CallService {
         actor,
         reason: request.note ?? "96333 call",
         data,
-      });
+      }, this.incidentPolicy);
       if (!opened.created) {
         await appendEvent(tx, opened.incidentId, { type: "call_attached", actor, at: this.clock(), reason: request.note, data });
       }
@@ -181,11 +190,11 @@ export class CallService {
       };
       if (Object.keys(counts).length) await tx.incident.update({ where: { id: opened.incidentId }, data: counts });
       const updated = await tx.call.update({ where: { id: callId }, data: { elevatorId, incidentId: opened.incidentId } });
+      if (opened.created) emit("incident.opened", { incidentId: opened.incidentId, autoDispatch: request.autoDispatch });
+      else emit("incident.changed", { incidentId: opened.incidentId });
+      emit("call.changed", { callId, event: "updated" });
       return { call: updated, ...opened };
     });
-    if (outcome.created) this.events.emit("incident.opened", { incidentId: outcome.incidentId, autoDispatch: request.autoDispatch });
-    else this.events.emit("incident.changed", { incidentId: outcome.incidentId });
-    this.events.emit("call.changed", { callId, event: "updated" });
     return {
       call: presentCall(outcome.call),
       incident: await loadIncidentView(this.prisma, outcome.incidentId),

@@ -179,6 +179,8 @@ export const healthView = z.object({
   broker: z.object({ ok: z.boolean(), kind: z.enum(["embedded", "external"]), url: z.string() }),
   realtime: z.object({ clients: z.number().int(), adapter: z.enum(["memory", "redis"]) }),
   ingest: z.record(z.string(), z.number()),
+  /** Follow-ups of committed changes not yet delivered: a backlog that grows or ages means something is stuck. */
+  outbox: z.object({ pending: z.number().int(), oldestAgeS: z.number().nullable(), failing: z.number().int(), delivered: z.number().int(), failed: z.number().int() }),
 });
 export type HealthView = z.infer<typeof healthView>;
 

@@ -3,7 +3,7 @@ import type { MqttClient } from "mqtt";
 import type { z } from "zod";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { RawSql } from "../platform/db/adapter.ts";
-import type { DomainEvents } from "../platform/events.ts";
+import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
 import type { Logger } from "../platform/logger.ts";
 import { recordAlarm } from "../alarms/service.ts";
 import { defaultFlapPolicy, isKnownAlarmCode, type FlapPolicy } from "../alarms/catalogue.ts";
@@ -82,7 +82,9 @@ export class DeviceIngest {
     private readonly deps: {
       prisma: PrismaClient;
       registry: DeviceRegistry;
-      events: DomainEvents;
+      uow: UnitOfWork;
+      /** A report this soon after the elevator's last incident ended opens a new one linked to it. */
+      mergeWindowMs: number;
       log: Logger;
       statusFlushMs: number;
       flap?: FlapPolicy;
@@ -348,9 +350,9 @@ export class DeviceIngest {
     crashPoint("alarm:received");
     try {
       outcome = await recordAlarm(
-        this.deps.prisma,
+        this.deps.uow,
         { deviceId, elevatorId, payload: alarm, receivedAt },
-        { flap: this.deps.flap ?? defaultFlapPolicy },
+        { flap: this.deps.flap ?? defaultFlapPolicy, mergeWindowMs: this.deps.mergeWindowMs },
       );
       this.deps.log.debug(
         { deviceId, alarmId: alarm.alarmId, receivedAt, storeMs: Math.round(performance.now() - started) },
@@ -373,12 +375,6 @@ export class DeviceIngest {
     });
     if (outcome.incident?.created) {
       this.deps.log.info({ deviceId, incidentId: outcome.incident.id, code: alarm.code }, "incident opened from alarm");
-      this.deps.events.emit("incident.opened", {
-        incidentId: outcome.incident.id,
-        autoDispatch: outcome.incident.autoDispatch,
-      });
-    } else if (outcome.incident) {
-      this.deps.events.emit("incident.changed", { incidentId: outcome.incident.id });
     }
   }
 
@@ -390,11 +386,11 @@ export class DeviceIngest {
     });
     for (const { id, elevatorId } of affected) {
       const deviceId = deviceOf.get(elevatorId)!;
-      await this.deps.prisma.$transaction(async (tx) => {
-        await tx.incident.update({ where: { id }, data: { deviceOffline: true } });
-        await appendEvent(tx, id, { type: "device_offline", actor: { type: "device", id: deviceId }, at: atOf(deviceId) });
+      await this.deps.uow.run(async ({ db, emit }) => {
+        await db.incident.update({ where: { id }, data: { deviceOffline: true } });
+        await appendEvent(db, id, { type: "device_offline", actor: { type: "device", id: deviceId }, at: atOf(deviceId) });
+        emit("incident.changed", { incidentId: id });
       });
-      this.deps.events.emit("incident.changed", { incidentId: id });
     }
   }
 

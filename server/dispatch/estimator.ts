@@ -1,5 +1,12 @@
 import { distance as greatCircleKm } from "geokdbush";
-import { urbanSpeedKmh } from "./ranking.ts";
+
+/** Urban driving speed by hour in Asia/Shanghai (UTC+8, no DST): rush hours are slow. */
+export function urbanSpeedKmh(at: Date): number {
+  const hour = (at.getUTCHours() + 8) % 24;
+  if ((hour >= 7 && hour < 9) || (hour >= 17 && hour < 19)) return 18;
+  if (hour >= 22 || hour < 6) return 40;
+  return 26;
+}
 
 export interface Point {
   lat: number;

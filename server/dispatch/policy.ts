@@ -1,5 +1,7 @@
-import type { TeamKind } from "./ranking.ts";
+import type { teamKinds, teamStatuses } from "../contracts/index.ts";
 
+export type TeamKind = (typeof teamKinds)[number];
+export type TeamStatus = (typeof teamStatuses)[number];
 export type Tier = 1 | 2 | 3;
 
 /**
@@ -20,24 +22,34 @@ export interface TierPolicy {
 
 export const defaultTierPolicy: TierPolicy = { order: [1, 2, 3], allTiersAtOnce: false, sameSiteMax: 3 };
 
+/** The one mapping between tiers and the kinds of team that serve them. */
+const KIND_OF_TIER = { 1: "maintenance", 2: "rescue_station", 3: "fire" } as const satisfies Record<Tier, TeamKind>;
+
 export function tierOfKind(kind: TeamKind): Tier {
-  return kind === "maintenance" ? 1 : kind === "rescue_station" ? 2 : 3;
+  return kind === KIND_OF_TIER[1] ? 1 : kind === KIND_OF_TIER[2] ? 2 : 3;
+}
+
+export function kindOfTier(tier: Tier): TeamKind {
+  return KIND_OF_TIER[tier];
+}
+
+/**
+ * The pool a team is ranked in: each maintenance company's own teams (tier 1 serves only its contracted
+ * lifts), all rescue stations, all fire stations.
+ */
+export function rankingGroup(team: { kind: TeamKind; maintenanceCompanyId: number | null }): string {
+  return team.kind === "maintenance" ? `c${team.maintenanceCompanyId}` : team.kind;
+}
+
+/** The pool to search for a tier of an elevator maintained by `contractedCompanyId`. */
+export function rankingGroupOfTier(tier: Tier, contractedCompanyId: number): string {
+  return rankingGroup({ kind: kindOfTier(tier), maintenanceCompanyId: contractedCompanyId });
 }
 
 /** The tiers to try for a first offer, or for an escalation past `aboveTier`. */
 export function tiersToTry(policy: TierPolicy, options: { aboveTier?: number } = {}): Tier[] {
   const above = options.aboveTier ?? 0;
   return policy.order.filter((tier) => tier > above);
-}
-
-/** Whether a team of `kind` may serve an elevator maintained by `contractedCompanyId` at all. */
-export function eligibleForTier(
-  team: { kind: TeamKind; maintenanceCompanyId: number | null },
-  tier: Tier,
-  contractedCompanyId: number,
-): boolean {
-  if (tierOfKind(team.kind) !== tier) return false;
-  return tier !== 1 || team.maintenanceCompanyId === contractedCompanyId;
 }
 
 /**

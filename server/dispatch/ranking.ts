@@ -1,90 +1,74 @@
-import { distance as greatCircleKm } from "geokdbush";
+import type { TravelTimeEstimator } from "./estimator.ts";
+import { mayTakeAnother, rankingGroupOfTier, type Tier, type TierPolicy } from "./policy.ts";
+import type { IndexedTeam, RankedCandidate, TeamIndex } from "./team-index.ts";
 
-export type TeamKind = "maintenance" | "rescue_station" | "fire";
-export type TeamStatus = "available" | "offered" | "busy" | "off_duty" | "offline";
-
-export interface TeamCandidate {
-  id: number;
-  kind: TeamKind;
-  status: TeamStatus;
-  maintenanceCompanyId: number | null;
-  baseLat: number;
-  baseLng: number;
-  lat: number | null;
-  lng: number | null;
-  positionAt: Date | null;
+/** A team as the engine ranks it: its place in the index plus the sites of its active offers. */
+export interface RankableTeam extends IndexedTeam {
+  /** Active offers (offered or accepted) of this team: offer id -> site id. */
+  activeSites: ReadonlyMap<number, number>;
 }
 
-export interface RankingOptions {
-  now: Date;
+/** Where an incident is, and what decides who may serve it. */
+export interface DispatchTarget {
+  lat: number;
+  lng: number;
+  siteId: number;
+  /** The elevator's contracted maintenance company (tier 1). */
+  companyId: number;
+  /** Road distance / great-circle distance of the incident's district. */
   detourFactor: number;
-  /** A live position older than this is not trusted; the team's base is used instead. */
-  staleAfterMs: number;
 }
 
-export interface RankedTeam {
-  teamId: number;
-  tier: 1 | 2 | 3;
-  distanceM: number;
-  etaS: number;
-  usedLivePosition: boolean;
-}
-
-/** Urban driving speed by hour in Asia/Shanghai (UTC+8, no DST): rush hours are slow. */
-export function urbanSpeedKmh(at: Date): number {
-  const hour = (at.getUTCHours() + 8) % 24;
-  if ((hour >= 7 && hour < 9) || (hour >= 17 && hour < 19)) return 18;
-  if (hour >= 22 || hour < 6) return 40;
-  return 26;
-}
-
-export function tierOf(team: Pick<TeamCandidate, "kind">): 1 | 2 | 3 {
-  return team.kind === "maintenance" ? 1 : team.kind === "rescue_station" ? 2 : 3;
+export interface RankingContext {
+  at: Date;
+  estimator: TravelTimeEstimator;
+  policy: TierPolicy;
+  /** Teams not to consider (already offered this incident, or being booked right now). */
+  exclude: ReadonlySet<number>;
+  limit?: number;
+  /** Rank every team of the tier whatever its status (a dispatcher looking at the whole board). */
+  anyStatus?: boolean;
 }
 
 /**
- * Straight-line arrival estimate: great-circle distance x detour factor at the hour's urban speed, from
- * the live position when fresh, else from the base. Sorted by tier, then estimate.
+ * May the engine book this team for a lift at `siteId`? A free team always; a team on a job only for
+ * another lift of the same site, up to the policy's limit (a power cut traps several cars of one building).
  */
-export function rankTeams(
-  target: { lat: number; lng: number },
-  teams: readonly TeamCandidate[],
-  options: RankingOptions,
-): RankedTeam[] {
-  const speedMs = (urbanSpeedKmh(options.now) * 1000) / 3600;
-  const ranked = teams.map((team) => {
-    const fresh =
-      team.lat !== null &&
-      team.lng !== null &&
-      team.positionAt !== null &&
-      options.now.getTime() - team.positionAt.getTime() <= options.staleAfterMs;
-    const from = fresh ? { lat: team.lat!, lng: team.lng! } : { lat: team.baseLat, lng: team.baseLng };
-    const distanceM = greatCircleKm(from.lng, from.lat, target.lng, target.lat) * 1000;
-    return {
-      teamId: team.id,
-      tier: tierOf(team),
-      distanceM: Math.round(distanceM),
-      etaS: Math.round((distanceM * options.detourFactor) / speedMs),
-      usedLivePosition: fresh,
-    };
-  });
-  return ranked.sort((a, b) => a.tier - b.tier || a.etaS - b.etaS || a.teamId - b.teamId);
+export function isBookable(team: RankableTeam, siteId: number, policy: TierPolicy): boolean {
+  if (team.status === "available") return true;
+  if (team.status !== "offered" && team.status !== "busy") return false;
+  return policy.sameSiteMax > 1 && mayTakeAnother([...team.activeSites.values()], siteId, policy);
 }
 
 /**
- * The team to offer first: the contracted company's nearest available team; if it has none, the nearest
- * available rescue station; then the fire brigade.
+ * The best teams of one tier for a target, by estimated arrival (ties by team id). This is the engine's
+ * one ranking: automatic offers, escalations, the dispatcher's candidate list and the tests all use it.
  */
-export function chooseTeam(
-  target: { lat: number; lng: number },
-  contractedCompanyId: number,
-  teams: readonly TeamCandidate[],
-  options: RankingOptions,
-): RankedTeam | null {
-  const eligible = teams.filter(
-    (team) =>
-      team.status === "available" &&
-      (team.kind !== "maintenance" || team.maintenanceCompanyId === contractedCompanyId),
+export function rankTier(index: TeamIndex, target: DispatchTarget, tier: Tier, context: RankingContext): RankedCandidate[] {
+  const { exclude, policy } = context;
+  const accept = context.anyStatus
+    ? (team: IndexedTeam) => !exclude.has(team.id)
+    : (team: IndexedTeam) => !exclude.has(team.id) && isBookable(team as RankableTeam, target.siteId, policy);
+  return index.nearest(
+    rankingGroupOfTier(tier, target.companyId),
+    target,
+    { at: context.at, detourFactor: target.detourFactor },
+    context.estimator,
+    accept,
+    context.limit ?? 1,
   );
-  return rankTeams(target, eligible, options)[0] ?? null;
+}
+
+/** The engine's choice among `tiers`, tried in order: the best bookable team of the first tier that has one. */
+export function chooseTeam(
+  index: TeamIndex,
+  target: DispatchTarget,
+  tiers: readonly Tier[],
+  context: Omit<RankingContext, "limit" | "anyStatus">,
+): { tier: Tier; candidate: RankedCandidate } | null {
+  for (const tier of tiers) {
+    const [candidate] = rankTier(index, target, tier, { ...context, limit: 1 });
+    if (candidate) return { tier, candidate };
+  }
+  return null;
 }

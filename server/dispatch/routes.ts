@@ -6,17 +6,17 @@ import type { PrismaClient } from "../platform/db/generated/client.ts";
 import { incidentView, rankedTeamView, teamView } from "../contracts/index.ts";
 import { errors } from "../platform/errors.ts";
 import { requireIncidentView } from "../incidents/presenter.ts";
-import type { DispatchService } from "./service.ts";
+import type { Dispatch } from "./index.ts";
 
 const idParams = z.object({ id: z.coerce.number().int().positive() });
 const lat = z.number().min(-90).max(90);
 const lng = z.number().min(-180).max(180);
 const reason = z.string().trim().min(2).max(500);
-/** Kept for old clients and ignored: the timeline records the signed-in user (issue 6). */
+/** Kept for old clients and ignored: the timeline records the signed-in user. */
 const by = z.string().trim().min(1).max(64).optional();
 
 
-export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaClient; dispatch: DispatchService }): void {
+export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaClient; dispatch: Dispatch }): void {
   const { prisma, dispatch } = deps;
   const scope = scopes(prisma);
   const incident = (id: number) => requireIncidentView(prisma, id);
@@ -31,7 +31,7 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     params: idParams,
     body: z.object({ lat, lng, at: z.iso.datetime({ offset: true }).optional() }),
     response: teamView,
-    handler: ({ params, body }) => dispatch.setPosition(params.id, { lat: body.lat, lng: body.lng, at: body.at ? new Date(body.at) : undefined }),
+    handler: ({ params, body }) => dispatch.teams.setPosition(params.id, { lat: body.lat, lng: body.lng, at: body.at ? new Date(body.at) : undefined }),
   });
 
   api.route({
@@ -44,7 +44,7 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     params: idParams,
     body: z.object({ status: z.enum(["available", "off_duty", "offline"]) }),
     response: teamView,
-    handler: ({ params, body }) => dispatch.setStatus(params.id, body.status),
+    handler: ({ params, body }) => dispatch.teams.setStatus(params.id, body.status),
   });
 
   api.route({
@@ -56,7 +56,7 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     params: idParams,
     query: z.object({ limit: z.coerce.number().int().min(1).max(50).default(5) }),
     response: z.array(rankedTeamView),
-    handler: ({ params, query }) => dispatch.candidates(params.id, query.limit),
+    handler: ({ params, query }) => dispatch.offers.candidates(params.id, query.limit),
   });
 
   api.route({
@@ -80,10 +80,10 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     handler: async ({ params, body, user }) => {
       const actor = actorOfUser(user);
       if (body.teamId !== undefined) {
-        await dispatch.assign(params.id, body.teamId, { actor, reason: body.reason, backup: body.backup });
+        await dispatch.offers.assign(params.id, body.teamId, { actor, reason: body.reason, backup: body.backup });
       } else {
         const view = await incident(params.id);
-        const created = await dispatch.dispatchNext(params.id, { reason: body.reason, allTiers: body.allTiers, backup: body.backup });
+        const created = await dispatch.offers.dispatchNext(params.id, { reason: body.reason, allTiers: body.allTiers, backup: body.backup });
         if (created.length === 0) throw errors.conflict(`no bookable team for incident ${params.id} (status ${view.status})`);
       }
       return incident(params.id);
@@ -100,7 +100,7 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     params: idParams,
     body: z.object({ by }),
     response: incidentView,
-    handler: async ({ params, user }) => incident(await dispatch.accept(params.id, actorOfUser(user))),
+    handler: async ({ params, user }) => incident(await dispatch.answers.accept(params.id, actorOfUser(user))),
   });
 
   api.route({
@@ -113,7 +113,7 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     params: idParams,
     body: z.object({ reason, by }),
     response: incidentView,
-    handler: async ({ params, body, user }) => incident(await dispatch.decline(params.id, body.reason, actorOfUser(user))),
+    handler: async ({ params, body, user }) => incident(await dispatch.answers.decline(params.id, body.reason, actorOfUser(user))),
   });
 
   api.route({
@@ -126,7 +126,7 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     body: z.object({ reason, reassignTeamId: z.number().int().positive().optional(), by }),
     response: incidentView,
     handler: async ({ params, body, user }) =>
-      incident(await dispatch.withdraw(params.id, { reason: body.reason, reassignTeamId: body.reassignTeamId, actor: actorOfUser(user) })),
+      incident(await dispatch.answers.withdraw(params.id, { reason: body.reason, reassignTeamId: body.reassignTeamId, actor: actorOfUser(user) })),
   });
 
   api.route({
@@ -141,7 +141,7 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
       message: "lat and lng go together",
     }),
     response: incidentView,
-    handler: async ({ params, body, user }) => incident(await dispatch.depart(params.id, { actor: actorOfUser(user), lat: body.lat, lng: body.lng })),
+    handler: async ({ params, body, user }) => incident(await dispatch.arrival.depart(params.id, { actor: actorOfUser(user), lat: body.lat, lng: body.lng })),
   });
 
   api.route({
@@ -159,7 +159,7 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     response: incidentView,
     handler: async ({ params, body, user }) => {
       const confirmed = "confirm" in body;
-      const { incidentId } = await dispatch.arrive(params.id, {
+      const { incidentId } = await dispatch.arrival.arrive(params.id, {
         actor: actorOfUser(user),
         lat: body.lat,
         lng: body.lng,

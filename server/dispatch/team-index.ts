@@ -1,9 +1,20 @@
 import KDBush from "kdbush";
 import { around } from "geokdbush";
 import type { Point, TravelTimeEstimator } from "./estimator.ts";
-import type { TeamCandidate } from "./ranking.ts";
+import { rankingGroup, type TeamKind, type TeamStatus } from "./policy.ts";
 
-export interface IndexedTeam extends TeamCandidate {
+/** What ranking needs of a team. */
+export interface IndexedTeam {
+  id: number;
+  kind: TeamKind;
+  status: TeamStatus;
+  maintenanceCompanyId: number | null;
+  baseLat: number;
+  baseLng: number;
+  lat: number | null;
+  lng: number | null;
+  positionAt: Date | null;
+  /** Learned ratio of actual to estimated travel time (1 = no correction yet). */
   travelRatio: number;
 }
 
@@ -38,12 +49,8 @@ export class TeamIndex {
     for (const team of teams.values()) this.add(team);
   }
 
-  static groupKey(team: Pick<TeamCandidate, "kind" | "maintenanceCompanyId">): string {
-    return team.kind === "maintenance" ? `c${team.maintenanceCompanyId}` : team.kind;
-  }
-
   add(team: IndexedTeam): void {
-    const key = TeamIndex.groupKey(team);
+    const key = rankingGroup(team);
     this.groupOf.set(team.id, key);
     let group = this.groups.get(key);
     if (!group) this.groups.set(key, (group = { ids: [], index: null, rebuildAt: Infinity, dirty: true }));
@@ -58,11 +65,11 @@ export class TeamIndex {
     if (group) group.dirty = true;
   }
 
-  isFresh(team: TeamCandidate, now: number): boolean {
+  isFresh(team: IndexedTeam, now: number): boolean {
     return team.lat !== null && team.lng !== null && team.positionAt !== null && now - team.positionAt.getTime() <= this.staleAfterMs;
   }
 
-  positionOf(team: TeamCandidate, now: number): Point & { live: boolean } {
+  positionOf(team: IndexedTeam, now: number): Point & { live: boolean } {
     return this.isFresh(team, now) ? { lat: team.lat!, lng: team.lng!, live: true } : { lat: team.baseLat, lng: team.baseLng, live: false };
   }
 

@@ -7,6 +7,8 @@ import type { Database } from "../platform/db/index.ts";
 import type { Config } from "../platform/config.ts";
 import type { Realtime } from "../platform/realtime.ts";
 import type { DeviceIngest } from "../devices/ingest.ts";
+import type { OutboxRepository } from "../platform/outbox/repository.ts";
+import type { OutboxRelay } from "../platform/outbox/relay.ts";
 import { healthView, type HealthView } from "../contracts/index.ts";
 
 export interface HealthDeps {
@@ -15,9 +17,13 @@ export interface HealthDeps {
   mqtt: () => MqttClient | null;
   realtime: () => Realtime | null;
   ingest: DeviceIngest;
+  outbox: { repository: OutboxRepository; relay: OutboxRelay; clock: () => Date };
   startedAt: number;
   version: string;
 }
+
+/** A follow-up waiting longer than this makes the platform `degraded`. */
+const OUTBOX_STALE_S = 30;
 
 export async function checkHealth(deps: HealthDeps): Promise<HealthView> {
   let latencyMs: number | null = null;
@@ -27,15 +33,19 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthView> {
     latencyMs = null;
   }
   const brokerOk = deps.mqtt()?.connected ?? false;
+  const backlog = await deps.outbox.repository.backlog(deps.outbox.clock()).catch(() => null);
+  // Follow-ups that keep failing, or wait longer than a few polls, mean offers or pushes are late.
+  const outboxOk = backlog !== null && backlog.failing === 0 && (backlog.oldestAgeS ?? 0) < OUTBOX_STALE_S;
   const realtime = deps.realtime();
   return {
-    status: latencyMs !== null && brokerOk ? "ok" : "degraded",
+    status: latencyMs !== null && brokerOk && outboxOk ? "ok" : "degraded",
     uptimeS: Math.round((Date.now() - deps.startedAt) / 1000),
     version: deps.version,
     database: { ok: latencyMs !== null, kind: deps.config.database.kind, latencyMs },
     broker: { ok: brokerOk, kind: deps.config.mqtt.kind, url: deps.config.mqtt.url.replace(/\/\/[^@]*@/, "//") },
     realtime: { clients: realtime?.io.engine.clientsCount ?? 0, adapter: realtime?.adapter ?? "memory" },
     ingest: { ...deps.ingest.counters },
+    outbox: { pending: backlog?.pending ?? 0, oldestAgeS: backlog?.oldestAgeS ?? null, failing: backlog?.failing ?? 0, ...deps.outbox.relay.counters },
   };
 }
 
@@ -62,6 +72,22 @@ export function registerHealthRoutes(api: ApiRouter, app: Express, deps: HealthD
     },
   });
   void counter;
+  const outbox = new Gauge({
+    name: "lift96333_outbox",
+    help: "Follow-ups of committed changes: delivered and failed attempts since start (this process), rows pending (all processes)",
+    labelNames: ["state"],
+    registers: [registry],
+    async collect() {
+      for (const [state, value] of Object.entries(deps.outbox.relay.counters)) this.set({ state }, value);
+      const backlog = await deps.outbox.repository.backlog(deps.outbox.clock()).catch(() => null);
+      if (backlog) {
+        this.set({ state: "pending" }, backlog.pending);
+        this.set({ state: "failing" }, backlog.failing);
+        this.set({ state: "oldest_age_s" }, backlog.oldestAgeS ?? 0);
+      }
+    },
+  });
+  void outbox;
   app.get("/metrics", async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });

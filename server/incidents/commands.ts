@@ -1,4 +1,5 @@
 import type { PrismaClient } from "../platform/db/generated/client.ts";
+import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
 import type { CallView, MassEventView, TimelineView } from "../contracts/index.ts";
 import { ApiError, errors } from "../platform/errors.ts";
 import { computeIntervals } from "./intervals.ts";
@@ -35,8 +36,8 @@ export function transitionConflict(error: InvalidTransitionError, incidentId: nu
  * (a rescuer's phone reports late) but never runs backwards, and closing needs a cause class because the
  * regulator's bulletins are built from it.
  */
-export async function applyTransition(prisma: PrismaClient, incidentId: number, command: TransitionCommand): Promise<void> {
-  await prisma.$transaction(async (tx) => {
+export async function applyTransition(uow: UnitOfWork, incidentId: number, command: TransitionCommand): Promise<void> {
+  await uow.run(async ({ db: tx, emit }) => {
     const incident = await tx.incident.findUnique({
       where: { id: incidentId },
       select: { causeClass: true, reportedAt: true },
@@ -72,6 +73,7 @@ export async function applyTransition(prisma: PrismaClient, incidentId: number, 
     }
     const extra = columns(command);
     if (Object.keys(extra).length) await tx.incident.update({ where: { id: incidentId }, data: extra });
+    emit("incident.changed", { incidentId });
   });
 }
 
@@ -107,8 +109,8 @@ export interface StepCommand {
  * Recorded steps that are not states: the passenger callback (回拨安抚) belongs to an open incident, the
  * follow-up call (回访) to one that has ended or been released.
  */
-export async function recordStep(prisma: PrismaClient, incidentId: number, step: StepCommand): Promise<void> {
-  await prisma.$transaction(async (tx) => {
+export async function recordStep(uow: UnitOfWork, incidentId: number, step: StepCommand): Promise<void> {
+  await uow.run(async ({ db: tx, emit }) => {
     const rows = (await tx.$queryRaw`SELECT status::text AS status FROM incidents WHERE id = ${incidentId} FOR UPDATE`) as {
       status: IncidentStatus;
     }[];
@@ -134,6 +136,7 @@ export async function recordStep(prisma: PrismaClient, incidentId: number, step:
       data: { ...(step.outcome ? { outcome: step.outcome } : {}), ...counts },
     });
     if (Object.keys(counts).length) await tx.incident.update({ where: { id: incidentId }, data: { ...counts, version: { increment: 1 } } });
+    emit("incident.changed", { incidentId });
   });
 }
 
@@ -257,6 +260,7 @@ export async function listMassEvents(
  */
 export async function applyMassTransition(
   prisma: PrismaClient,
+  uow: UnitOfWork,
   massEventId: number,
   command: TransitionCommand,
 ): Promise<{ applied: number[]; refused: { incidentId: number; status: string; allowed: string[]; message: string }[] }> {
@@ -266,7 +270,7 @@ export async function applyMassTransition(
   const refused: { incidentId: number; status: string; allowed: string[]; message: string }[] = [];
   for (const { id } of event.incidents) {
     try {
-      await applyTransition(prisma, id, { ...command, reason: command.reason ?? `mass event ${massEventId}` });
+      await applyTransition(uow, id, { ...command, reason: command.reason ?? `mass event ${massEventId}` });
       applied.push(id);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
@@ -274,13 +278,17 @@ export async function applyMassTransition(
       refused.push({ incidentId: id, status: d.from ?? "", allowed: d.allowed ?? [], message: error.message });
     }
   }
-  await closeMassEventIfDone(prisma, massEventId, command.at);
+  await closeMassEventIfDone(uow, massEventId, command.at);
   return { applied, refused };
 }
 
-export async function closeMassEventIfDone(prisma: PrismaClient, massEventId: number, at: Date): Promise<void> {
-  const members = await prisma.incident.findMany({ where: { massEventId }, select: { status: true } });
-  if (members.length && members.every((m) => !isOpen(m.status))) {
-    await prisma.massEvent.updateMany({ where: { id: massEventId, closedAt: null }, data: { closedAt: at } });
-  }
+/** Closes the mass event once its last member has ended; consoles are told either way (a member changed). */
+export async function closeMassEventIfDone(uow: UnitOfWork, massEventId: number, at: Date): Promise<void> {
+  await uow.run(async ({ db, emit }) => {
+    const members = await db.incident.findMany({ where: { massEventId }, select: { status: true } });
+    if (members.length && members.every((m) => !isOpen(m.status))) {
+      await db.massEvent.updateMany({ where: { id: massEventId, closedAt: null }, data: { closedAt: at } });
+    }
+    emit("mass_event.changed", { massEventId });
+  });
 }

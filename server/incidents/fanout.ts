@@ -1,20 +1,21 @@
 import type { PrismaClient } from "../platform/db/generated/client.ts";
-import type { DomainEvents } from "../platform/events.ts";
 import type { Broadcast } from "../platform/realtime.ts";
 import { loadMassEvent, presentEvent } from "./commands.ts";
+import { incidentAudience, loadIncidentView } from "./presenter.ts";
 import { isOpen, type IncidentStatus } from "./lifecycle.ts";
 
 /**
- * Pushes each new timeline entry and mass-event change to the consoles. The timeline is read back after
- * the commit instead of being passed along, so entries appended by any writer (alarms, dispatch, calls,
- * lifecycle routes) are sent, once each, in order.
+ * Pushes incidents, each new timeline entry and mass-event changes to the consoles: the handlers of the
+ * incident follow-ups. Everything is read back after the commit instead of being passed along, so a
+ * redelivered follow-up sends the current state, and timeline entries appended by any writer (alarms,
+ * dispatch, calls, lifecycle routes) are sent once each, in order.
  */
-export function startIncidentFanout(events: DomainEvents, prisma: PrismaClient, broadcast: Broadcast): void {
+export function incidentPushes(prisma: PrismaClient, broadcast: Broadcast) {
   // Last entry sent per incident; forgotten when the incident ends, so the map stays as small as the open set.
   const lastSent = new Map<number, bigint>();
   const queue = new Map<number, Promise<void>>();
 
-  const sendTimeline = (incidentId: number) => {
+  const timeline = (incidentId: number) => {
     const previous = queue.get(incidentId) ?? Promise.resolve();
     const next = previous.then(async () => {
       const after = lastSent.get(incidentId) ?? 0n;
@@ -50,10 +51,16 @@ export function startIncidentFanout(events: DomainEvents, prisma: PrismaClient, 
     return next;
   };
 
-  events.on("incident.opened", ({ incidentId }) => sendTimeline(incidentId));
-  events.on("incident.changed", ({ incidentId }) => sendTimeline(incidentId));
-  events.on("mass_event.changed", async ({ massEventId }) => {
-    const view = await loadMassEvent(prisma, massEventId);
-    if (view) broadcast("centre", "mass-event:updated", view);
-  });
+  return {
+    /** incident:created / incident:updated to everyone the incident's REST scope allows. */
+    async incident(incidentId: number, event: "incident:created" | "incident:updated"): Promise<void> {
+      const view = await loadIncidentView(prisma, incidentId);
+      if (view) broadcast(incidentAudience(view), event, view);
+    },
+    timeline,
+    async massEvent(massEventId: number): Promise<void> {
+      const view = await loadMassEvent(prisma, massEventId);
+      if (view) broadcast("centre", "mass-event:updated", view);
+    },
+  };
 }

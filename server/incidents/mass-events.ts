@@ -1,32 +1,87 @@
+import { LOCKS } from "../platform/db/locks.ts";
 import { Prisma, type PrismaClient } from "../platform/db/generated/client.ts";
-import type { DomainEvents } from "../platform/events.ts";
+import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
 import { openStatuses } from "./lifecycle.ts";
-import { appendEventToMany, incidentPolicy } from "./service.ts";
+import { appendEventToMany, type IncidentPolicy } from "./service.ts";
 
 /**
  * Power cuts trap people in many cars at once: several incidents of one site, or many of one district,
  * within minutes are grouped under one mass event so dispatchers see and handle them together.
  *
- * Grouping runs after the incident's commit, once per district at a time, and a burst of openings in one
- * district is folded into the next pass. Doing it inside the alarm transaction instead serialised every
+ * Grouping is a follow-up of the incident's opening (an outbox row, so it survives a crash): it runs
+ * after the commit, once per district at a time, and a burst of openings in one district is folded into
+ * the next pass; the follow-up is done when the pass that included its incident has committed. Doing it inside the alarm transaction instead serialised every
  * new incident of a district behind one lock, and a power cut's hundreds of alarms then overran the
  * transaction timeout (measured: alarms failed to store).
  */
-export function startMassEventGrouping(events: DomainEvents, prisma: PrismaClient, onError: (error: unknown) => void): void {
-  const running = new Map<number, Promise<void>>();
-  const again = new Set<number>();
+export class MassEventGrouping {
+  private readonly running = new Map<number, Promise<void>>();
+  private readonly again = new Set<number>();
+  /** Incidents of the current burst, with the follow-ups waiting for the pass that groups them. */
+  private opened: { incidentId: number; done: () => void; failed: (error: unknown) => void }[] = [];
+  private burst: NodeJS.Timeout | null = null;
 
-  const pass = async (districtId: number): Promise<void> => {
-    const policy = incidentPolicy();
-    const changed = await prisma.$transaction(async (tx) => {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly uow: UnitOfWork,
+    private readonly policy: Pick<IncidentPolicy, "massWindowMs" | "massSiteMin" | "massDistrictMin">,
+  ) {}
+
+  /**
+   * The follow-up of an opened incident: resolves once a grouping pass of its district committed after
+   * it (rejects if that pass failed, so the outbox retries). A power cut opens hundreds of incidents
+   * within seconds: the burst lands first, then the districts of all its incidents are read in one query
+   * and each district is grouped in one pass, instead of competing with the alarm writers for connections.
+   */
+  incidentOpened(incidentId: number): Promise<void> {
+    return new Promise<void>((done, failed) => {
+      this.opened.push({ incidentId, done, failed });
+      this.burst ??= setTimeout(() => void this.groupBurst(), 300);
+    });
+  }
+
+  private async groupBurst(): Promise<void> {
+    this.burst = null;
+    const waiting = this.opened;
+    this.opened = [];
+    try {
+      const rows = (await this.prisma.$queryRaw`
+        SELECT DISTINCT "districtId" FROM incidents WHERE id IN (${Prisma.join(waiting.map((w) => w.incidentId))})`) as { districtId: number }[];
+      await Promise.all(rows.map(({ districtId }) => this.schedule(districtId)));
+      for (const w of waiting) w.done();
+    } catch (error) {
+      for (const w of waiting) w.failed(error);
+    }
+  }
+
+  /** One pass per district at a time; openings meanwhile are folded into one more pass. */
+  private schedule(districtId: number): Promise<void> {
+    const current = this.running.get(districtId);
+    if (current) {
+      this.again.add(districtId);
+      return current;
+    }
+    const run = (async () => {
+      do {
+        this.again.delete(districtId);
+        await this.pass(districtId);
+      } while (this.again.has(districtId));
+    })().finally(() => this.running.delete(districtId));
+    this.running.set(districtId, run);
+    return run;
+  }
+
+  private async pass(districtId: number): Promise<void> {
+    const policy = this.policy;
+    await this.uow.run(async ({ db: tx, emit }) => {
       // Across processes: one grouping pass per district at a time.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(96335, ${districtId})`;
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCKS.massEventDistrict}::int, ${districtId}::int)`;
       const newest = await tx.incident.findFirst({
         where: { districtId, status: { in: [...openStatuses] } },
         orderBy: { reportedAt: "desc" },
         select: { reportedAt: true },
       });
-      if (!newest) return { massEvents: [], joined: [] };
+      if (!newest) return;
       const since = new Date(newest.reportedAt.getTime() - policy.massWindowMs);
       // One query rather than the ORM's three (incidents, elevators, sites).
       const recent = (await tx.$queryRaw`
@@ -34,14 +89,12 @@ export function startMassEventGrouping(events: DomainEvents, prisma: PrismaClien
         FROM incidents i JOIN elevators e ON e.id = i."elevatorId" JOIN sites s ON s.id = e."siteId"
         WHERE i."districtId" = ${districtId}::int AND i.status::text IN (${Prisma.join(openStatuses)}) AND i."reportedAt" >= ${since}::timestamp(3)
         ORDER BY i."reportedAt", i.id`) as { id: number; massEventId: number | null; reportedAt: Date; siteId: number; siteName: string }[];
-      const touched = new Set<number>();
-      const joined: number[] = [];
       // The join is part of each member's history, and its new revision tells consoles to take the update.
       const join = async (ids: number[], massEventId: number) => {
         await tx.incident.updateMany({ where: { id: { in: ids } }, data: { massEventId } });
         await appendEventToMany(tx, ids, { type: "mass_event_joined", actor: { type: "system", id: "mass-events" }, at: new Date(), data: { massEventId } });
-        joined.push(...ids);
-        touched.add(massEventId);
+        for (const incidentId of ids) emit("incident.changed", { incidentId });
+        emit("mass_event.changed", { massEventId });
       };
       const bySite = new Map<number, typeof recent>();
       for (const i of recent) bySite.set(i.siteId, [...(bySite.get(i.siteId) ?? []), i]);
@@ -80,44 +133,6 @@ export function startMassEventGrouping(events: DomainEvents, prisma: PrismaClien
           );
         }
       }
-      return { massEvents: [...touched], joined };
     });
-    for (const massEventId of changed.massEvents) events.emit("mass_event.changed", { massEventId });
-    for (const incidentId of changed.joined) events.emit("incident.changed", { incidentId });
-  };
-
-  const schedule = (districtId: number) => {
-    if (running.has(districtId)) {
-      again.add(districtId);
-      return;
-    }
-    const run = (async () => {
-      do {
-        again.delete(districtId);
-        await pass(districtId).catch(onError);
-      } while (again.has(districtId));
-    })().finally(() => running.delete(districtId));
-    running.set(districtId, run);
-  };
-
-  // A power cut opens hundreds of incidents within seconds: let the burst land, then read the districts
-  // of all its incidents in one query and group each district in one pass, instead of competing with the
-  // alarm writers for connections on every opening.
-  const opened = new Set<number>();
-  let burst: NodeJS.Timeout | null = null;
-  const groupBurst = async () => {
-    burst = null;
-    const incidentIds = [...opened];
-    opened.clear();
-    const districts = await prisma.incident.findMany({
-      where: { id: { in: incidentIds } },
-      select: { districtId: true },
-      distinct: ["districtId"],
-    });
-    for (const { districtId } of districts) schedule(districtId);
-  };
-  events.on("incident.opened", ({ incidentId }) => {
-    opened.add(incidentId);
-    burst ??= setTimeout(() => void groupBurst().catch(onError), 300);
-  });
+  }
 }

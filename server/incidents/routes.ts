@@ -5,7 +5,7 @@ import { actorOfUser, scopes } from "../auth/scopes.ts";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import { causeClasses, incidentStatuses, incidentView, massEventView, timelineEventView, timelineView } from "../contracts/index.ts";
 import { ApiError, errors } from "../platform/errors.ts";
-import type { DomainEvents } from "../platform/events.ts";
+import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
 import { listIncidentViews, requireIncidentView } from "./presenter.ts";
 import { isOpen } from "./lifecycle.ts";
 import { applyMassTransition, applyTransition, closeMassEventIfDone, listMassEvents, loadMassEvent, loadTimeline, presentEvent, recordStep } from "./commands.ts";
@@ -39,11 +39,10 @@ const transitionsReply = z.object({ incident: incidentView });
 export function registerIncidentRoutes(
   api: ApiRouter,
   prisma: PrismaClient,
-  deps: { events?: DomainEvents; clock?: () => Date; maxFutureSkewMs?: number } = {},
+  deps: { uow: UnitOfWork; clock?: () => Date; maxFutureSkewMs?: number },
 ): void {
   const clock = deps.clock ?? (() => new Date());
   const scope = scopes(prisma);
-  const changed = (incidentId: number) => deps.events?.emit("incident.changed", { incidentId });
   const when = (value: string | undefined) => {
     const now = clock();
     if (value === undefined) return now;
@@ -107,7 +106,7 @@ export function registerIncidentRoutes(
     },
   });
 
-  // ---- issue 4: lifecycle commands, steps, timeline, mass events ----
+  // Lifecycle commands, steps, timeline, mass events.
   api.route({
     method: "post",
     path: "/api/incidents/{id}/transitions",
@@ -119,13 +118,9 @@ export function registerIncidentRoutes(
     body: transitionBody,
     response: transitionsReply,
     handler: async ({ params, body, user }) => {
-      await applyTransition(prisma, params.id, { ...body, at: when(body.at), actor: actorOfUser(user) });
-      changed(params.id);
+      await applyTransition(deps.uow, params.id, { ...body, at: when(body.at), actor: actorOfUser(user) });
       const incident = await loadView(params.id);
-      if (incident.massEventId !== null && !isOpen(incident.status)) {
-        await closeMassEventIfDone(prisma, incident.massEventId, when(body.at));
-        deps.events?.emit("mass_event.changed", { massEventId: incident.massEventId });
-      }
+      if (incident.massEventId !== null && !isOpen(incident.status)) await closeMassEventIfDone(deps.uow, incident.massEventId, when(body.at));
       return { incident };
     },
   });
@@ -152,8 +147,7 @@ export function registerIncidentRoutes(
     status: 201,
     response: transitionsReply,
     handler: async ({ params, body, user }) => {
-      await recordStep(prisma, params.id, { ...body, at: when(body.at), actor: actorOfUser(user) });
-      changed(params.id);
+      await recordStep(deps.uow, params.id, { ...body, at: when(body.at), actor: actorOfUser(user) });
       return { incident: await loadView(params.id) };
     },
   });
@@ -217,13 +211,10 @@ export function registerIncidentRoutes(
       refused: z.array(z.object({ incidentId: z.number().int(), status: z.string(), allowed: z.array(z.string()), message: z.string() })),
     }),
     handler: async ({ params, body, user }) => {
-      const result = await applyMassTransition(prisma, params.id, { ...body, at: when(body.at), actor: actorOfUser(user) });
-      for (const id of result.applied) changed(id);
-      deps.events?.emit("mass_event.changed", { massEventId: params.id });
+      const result = await applyMassTransition(prisma, deps.uow, params.id, { ...body, at: when(body.at), actor: actorOfUser(user) });
       const massEvent = await loadMassEvent(prisma, params.id);
       if (!massEvent) throw errors.notFound(`mass event ${params.id}`);
       return { massEvent, ...result };
     },
   });
-  // ---- end issue 4 ----
 }

@@ -1,5 +1,6 @@
 import { Prisma } from "../platform/db/generated/client.ts";
 import type { DbClient } from "../platform/db/types.ts";
+import { LOCKS } from "../platform/db/locks.ts";
 import { checkTransition, milestoneColumn, openStatuses, type IncidentStatus } from "./lifecycle.ts";
 
 export interface Actor {
@@ -17,11 +18,7 @@ export interface OpenIncidentInput {
   data?: Prisma.InputJsonValue;
 }
 
-/**
- * How reports are merged: set once at start from the configuration (INCIDENT_MERGE_WINDOW_MIN, MASS_EVENT_*).
- * Module-level because alarms and calls both reach openOrAttachIncident, and the alarm path should not
- * have to carry incident settings through its signature.
- */
+/** How reports are merged, from the configuration (INCIDENT_MERGE_WINDOW_MIN, MASS_EVENT_*). */
 export interface IncidentPolicy {
   /** A report this soon after the elevator's last incident ended is linked to it as a repeat. */
   mergeWindowMs: number;
@@ -39,16 +36,6 @@ export const defaultIncidentPolicy: IncidentPolicy = {
   massSiteMin: 3,
   massDistrictMin: 10,
 };
-
-let policy: IncidentPolicy = defaultIncidentPolicy;
-
-export function setIncidentPolicy(next: IncidentPolicy): void {
-  policy = next;
-}
-
-export function incidentPolicy(): IncidentPolicy {
-  return policy;
-}
 
 export class InvalidTransitionError extends Error {
   constructor(
@@ -78,8 +65,9 @@ function incidentCodeSql(id: Prisma.Sql, at: Date): Prisma.Sql {
 export async function openOrAttachIncident(
   tx: Prisma.TransactionClient,
   input: OpenIncidentInput,
+  policy: Pick<IncidentPolicy, "mergeWindowMs"> = defaultIncidentPolicy,
 ): Promise<{ incidentId: number; created: boolean; repeatOf?: number }> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(96333, ${input.elevatorId})`;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCKS.elevatorReport}::int, ${input.elevatorId}::int)`;
   // Everything else in one statement once the lock is held (it must be a statement of its own after the
   // lock: a statement's snapshot is taken when it starts). `found` reads the elevator's open incident if
   // any, its last incident closed within the merge window and the district's arrival limit; only when

@@ -3,11 +3,11 @@ import type { ApiRouter } from "../platform/http.ts";
 import { ALL } from "../auth/roles.ts";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { Config } from "../platform/config.ts";
-import type { DispatchService } from "../dispatch/service.ts";
+import type { Dispatch } from "../dispatch/index.ts";
 import { districtView, elevatorCard, elevatorPoints, teamView, type ElevatorPoints } from "../contracts/index.ts";
 import { errors } from "../platform/errors.ts";
 
-export function registerMapRoutes(api: ApiRouter, deps: { prisma: PrismaClient; config: Config; dispatch: DispatchService }): void {
+export function registerMapRoutes(api: ApiRouter, deps: { prisma: PrismaClient; config: Config; dispatch: Dispatch }): void {
   const { prisma, config, dispatch } = deps;
 
   api.route({
@@ -125,7 +125,7 @@ export function registerMapRoutes(api: ApiRouter, deps: { prisma: PrismaClient; 
     access: ALL,
     response: z.array(teamView),
     handler: async ({ user }) => {
-      const teams = dispatch.listTeams();
+      const teams = dispatch.teams.list();
       return user.role === "company_admin" ? teams.filter((t) => t.maintenanceCompanyId === user.maintenanceCompanyId) : teams;
     },
   });

@@ -12,7 +12,7 @@ export type AuthedRequest = Request & { user?: SessionUser | null };
 /** The signed-in user on a request, if any. */
 export const userOf = (req: Request): SessionUser | null => (req as AuthedRequest).user ?? null;
 
-/** One audit entry an API action produces; the app wires the writer (server/audit). */
+/** One audit entry an API action produces; the writer (server/audit) is given to the router. */
 export interface AuditEntry {
   actor: string;
   action: string;
@@ -71,8 +71,8 @@ export class ApiRouter {
   readonly router: Router = express.Router();
   /** Every declared route with its rule, for the role-matrix test and the docs. */
   readonly rules: { method: Method; path: string; access: Access }[] = [];
-  /** Where audit entries go (set by the app); without it nothing is audited. */
-  audit: ((entry: AuditEntry) => Promise<void>) | null = null;
+  /** `audit`: where audit entries go; without it nothing is audited. */
+  constructor(private readonly audit: ((entry: AuditEntry) => Promise<void>) | null = null) {}
 
   route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType, A extends Access>(
     spec: RouteSpec<P, Q, B, R, A>,

@@ -1,3 +1,4 @@
+import { LOCKS } from "../platform/db/locks.ts";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { RawSql } from "../platform/db/adapter.ts";
 import { hashPassword } from "../auth/password.ts";
@@ -33,7 +34,6 @@ interface Sql {
 }
 
 // Serialises concurrent seeders (several servers starting together) on one database.
-const SEED_LOCK_KEY = 96_333_001;
 // Rows go in as one array per column through unnest(): a handful of bind parameters per statement
 // instead of createMany's one per value, which took minutes for 200,000 lifts.
 const CHUNK_ROWS = 20_000;
@@ -218,7 +218,7 @@ export async function ensureDemoData(
 ): Promise<SeedSummary> {
   if (!(await isDatabaseEmpty(prisma))) return countDemoData(prisma, false);
   const loaded = await inTransaction(prisma, options, async (sql) => {
-    await sql.rows(`SELECT pg_advisory_xact_lock(${SEED_LOCK_KEY})::text`);
+    await sql.rows(`SELECT pg_advisory_xact_lock(${LOCKS.seed})::text`);
     if (await hasDistricts(sql)) return false;
     await writeAll(sql, generateTianjinDemo(options));
     return true;

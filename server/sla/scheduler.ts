@@ -1,37 +1,24 @@
-import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { Logger } from "../platform/logger.ts";
-import type { DeadlineKind } from "./deadlines.ts";
+import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
+import { fireDue } from "./repository.ts";
 
-export interface DueDeadline {
-  id: number;
-  incidentId: number;
-  kind: DeadlineKind;
-  dueAt: Date;
-  data: Record<string, unknown> | null;
-}
-
-export type DeadlineHandler = (deadline: DueDeadline) => Promise<void>;
-
-/** A handler that crashed or whose process died holds its claim this long before someone retries. */
-const LEASE_MS = 30_000;
-const MAX_ATTEMPTS = 5;
 const BATCH = 100;
 
 /**
- * Fires `sla_deadlines` rows when due. Claiming is a row lease taken with `FOR UPDATE SKIP LOCKED`, so
- * several server processes share the work without firing a row twice, and a row whose handler never
- * finished (crash, restart) is claimed again once the lease runs out. Nothing lives only in memory: at
- * start the first tick fires whatever fell due while the server was down.
+ * Fires `sla_deadlines` rows when due. Firing is one transaction: the due rows are marked fired (taken
+ * with `FOR UPDATE SKIP LOCKED`, so several processes share them and none fires a row twice) and a
+ * `deadline.due` outbox row is written for each; the outbox relay then runs the check (offer timeout,
+ * arrival warning, arrival deadline), retrying with backoff until it succeeds. Nothing lives only in
+ * memory: at start the first tick fires whatever fell due while the server was down.
  */
 export class SlaScheduler {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
-  private stopped = false;
-  readonly counters = { fired: 0, failed: 0 };
+  private stopped = true;
+  readonly counters = { fired: 0, failedTicks: 0 };
 
   constructor(
-    private readonly prisma: PrismaClient,
-    private readonly handlers: Record<DeadlineKind, DeadlineHandler>,
+    private readonly uow: UnitOfWork,
     private readonly log: Logger,
     private readonly options: { tickMs: number; clock: () => Date },
   ) {}
@@ -52,43 +39,25 @@ export class SlaScheduler {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.tick()
-        .catch((error) => this.log.error({ err: error }, "SLA tick failed"))
-        .then((more) => this.schedule(more === true ? 0 : this.options.tickMs));
+        .catch((error) => {
+          this.counters.failedTicks++;
+          this.log.error({ err: error }, "SLA tick failed");
+          return false;
+        })
+        .then((more) => this.schedule(more ? 0 : this.options.tickMs));
     }, delayMs);
   }
 
-  /** Claims and fires one batch; true when more rows may be due already. */
+  /** Fires one batch; true when more rows may be due already. */
   async tick(): Promise<boolean> {
-    const now = this.options.clock();
-    const leaseUntil = new Date(now.getTime() + LEASE_MS);
-    const claimed = (await this.prisma.$queryRaw`
-      UPDATE sla_deadlines SET "claimedUntil" = ${leaseUntil}, attempts = attempts + 1
-      WHERE id IN (
-        SELECT id FROM sla_deadlines
-        WHERE "firedAt" IS NULL AND "cancelledAt" IS NULL AND "dueAt" <= ${now}
-          AND ("claimedUntil" IS NULL OR "claimedUntil" < ${now})
-        ORDER BY "dueAt"
-        LIMIT ${BATCH}
-        FOR UPDATE SKIP LOCKED)
-      RETURNING id, "incidentId", kind, "dueAt", data, attempts`) as (DueDeadline & { attempts: number })[];
-    claimed.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
-    for (const row of claimed) {
-      if (this.stopped) break; // the lease runs out and the next start (or another process) fires it
-      try {
-        await this.handlers[row.kind](row);
-        await this.prisma.slaDeadline.update({ where: { id: row.id }, data: { firedAt: this.options.clock() } });
-        this.counters.fired++;
-      } catch (error) {
-        this.counters.failed++;
-        const giveUp = row.attempts >= MAX_ATTEMPTS;
-        this.log.error({ err: error, deadlineId: row.id, kind: row.kind, attempts: row.attempts, giveUp }, "SLA deadline handler failed");
-        // Retry after a short pause instead of the whole lease; give up on a row that keeps failing.
-        await this.prisma.slaDeadline.update({
-          where: { id: row.id },
-          data: giveUp ? { cancelledAt: this.options.clock() } : { claimedUntil: new Date(this.options.clock().getTime() + 2000) },
-        });
+    const fired = await this.uow.run(async (work) => {
+      const due = await fireDue(work.db, this.options.clock(), BATCH);
+      for (const row of due) {
+        work.emit("deadline.due", { deadlineId: row.id, incidentId: row.incidentId, kind: row.kind, data: row.data });
       }
-    }
-    return claimed.length === BATCH;
+      return due.length;
+    });
+    this.counters.fired += fired;
+    return fired === BATCH;
   }
 }

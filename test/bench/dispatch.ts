@@ -8,10 +8,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { rankTeams } from "../../server/dispatch/ranking.ts";
 import { StraightLineEstimator } from "../../server/dispatch/estimator.ts";
 import { TeamIndex, type IndexedTeam } from "../../server/dispatch/team-index.ts";
-import { tiersToTry, defaultTierPolicy } from "../../server/dispatch/policy.ts";
+import { tiersToTry, defaultTierPolicy, rankingGroupOfTier, tierOfKind } from "../../server/dispatch/policy.ts";
 import { openOrAttachIncident } from "../../server/incidents/service.ts";
 import type { Platform } from "../../server/app.ts";
 import { Gate } from "../../server/dispatch/gate.ts";
@@ -74,8 +73,7 @@ export function rankingBench(options: { teams?: number; companies?: number; quer
   const available = (t: IndexedTeam) => t.status === "available";
   const pick = (target: { lat: number; lng: number }, companyId: number) => {
     for (const tier of tiersToTry(defaultTierPolicy)) {
-      const key = tier === 1 ? `c${companyId}` : tier === 2 ? "rescue_station" : "fire";
-      const [best] = index.nearest(key, target, { at: now, detourFactor: 1.3 }, estimator, available);
+      const [best] = index.nearest(rankingGroupOfTier(tier, companyId), target, { at: now, detourFactor: 1.3 }, estimator, available);
       if (best) return best;
     }
     return null;
@@ -96,10 +94,12 @@ export function rankingBench(options: { teams?: number; companies?: number; quer
   for (const t of targets.slice(0, 300)) {
     const start = performance.now();
     const eligible = all.filter((team) => available(team) && (team.kind !== "maintenance" || team.maintenanceCompanyId === t.companyId));
-    const ranked = rankTeams(t, eligible, { now, detourFactor: 1.3, staleAfterMs: 5 * 60_000 });
+    const tierOf = (team: (typeof all)[number]) => tierOfKind(team.kind);
+    const ranked = eligible
+      .map((team) => ({ team, etaS: estimator.estimate({ lat: team.baseLat, lng: team.baseLng }, t, { at: now, detourFactor: 1.3, travelRatio: team.travelRatio }).etaS }))
+      .sort((a, b) => tierOf(a.team) - tierOf(b.team) || a.etaS - b.etaS || a.team.id - b.team.id);
     brute.push((performance.now() - start) * 1000);
-    // rankTeams knows no learned ratios: compare with ratio-free teams only through the tier chosen.
-    if (ranked[0] && pick(t, t.companyId)?.team.kind !== all[ranked[0].teamId - 1]!.kind) mismatches++;
+    if (ranked[0] && pick(t, t.companyId)?.team.kind !== ranked[0].team.kind) mismatches++;
   }
   times.sort((a, b) => a - b);
   brute.sort((a, b) => a - b);
@@ -217,7 +217,7 @@ export async function powerCut(platform: Platform, count = 500): Promise<PowerCu
         ),
       );
       if (++opened === count) openMs = performance.now() - started;
-      await platform.dispatch.autoDispatch(incidentId);
+      await platform.dispatch.offers.autoDispatch(incidentId);
       perIncident.push(performance.now() - t0);
       return incidentId;
     }),

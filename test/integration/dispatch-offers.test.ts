@@ -40,7 +40,7 @@ describe("dispatch offers", () => {
     const elevators = await platform.db.prisma.elevator.findMany({ include: { site: { include: { district: true } } }, orderBy: { id: "asc" } });
     for (const e of elevators) {
       if (used.has(e.id)) continue;
-      const ranked = platform.dispatch.rankTier(
+      const ranked = platform.dispatch.teams.rank(
         { lat: e.site.lat, lng: e.site.lng, siteId: e.siteId, companyId: e.maintenanceCompanyId, detourFactor: e.site.district.detourFactor },
         1,
         { limit: 2 },
@@ -62,7 +62,7 @@ describe("dispatch offers", () => {
   it("offers the next team on decline, then accepts, checks the arrival radius and learns the travel time", async () => {
     const elevator = await pickElevator();
     const incidentId = await open(elevator.id);
-    const first = await platform.dispatch.autoDispatch(incidentId);
+    const first = await platform.dispatch.offers.autoDispatch(incidentId);
     expect(first).not.toBeNull();
     const o1 = await platform.db.prisma.dispatchOffer.findUniqueOrThrow({ where: { id: first! } });
     expect(o1.tier).toBe(1);
@@ -74,12 +74,15 @@ describe("dispatch offers", () => {
     expect((await post(`/api/offers/${o1.id}/decline`, {})).status).toBe(400);
     const declined = await post(`/api/offers/${o1.id}/decline`, { reason: "车辆故障", by: "team-lead" });
     expect(declined.status).toBe(200);
-    const view = declined.body as IncidentView;
+    // The next team is the decline's follow-up (an outbox row of its transaction), offered right after it.
+    const offeredAgain = async () => (await (await platform.fetch(`/api/incidents/${incidentId}`)).json()) as IncidentView;
+    await expect.poll(async () => (await offeredAgain()).offers.some((o) => o.status === "offered"), { timeout: 5000, interval: 50 }).toBe(true);
+    const view = await offeredAgain();
     expect(view.status).toBe("dispatched");
     const o2 = view.offers.find((o) => o.status === "offered")!;
     expect(o2.teamId).not.toBe(o1.teamId);
     expect(view.offers.find((o) => o.id === o1.id)!.status).toBe("declined");
-    expect(platform.dispatch.team(o1.teamId)!.status).toBe("available");
+    expect(platform.dispatch.teams.view(o1.teamId)!.status).toBe("available");
 
     expect((await post(`/api/offers/${o1.id}/accept`, {})).status).toBe(409);
     expect((await post(`/api/offers/999999/accept`, {})).status).toBe(404);
@@ -88,7 +91,7 @@ describe("dispatch offers", () => {
     const accepted = await post(`/api/offers/${o2.id}/accept`, { by: "rescuer" });
     expect(accepted.status).toBe(200);
     expect(accepted.body.status).toBe("accepted");
-    expect(platform.dispatch.team(o2.teamId)!.status).toBe("busy");
+    expect(platform.dispatch.teams.view(o2.teamId)!.status).toBe("busy");
     await consoleClient.waitFor<TeamView>("team:updated", (t) => t.id === o2.teamId && t.status === "busy");
 
     // 1 km away is not on scene; at the site it is.
@@ -104,12 +107,12 @@ describe("dispatch offers", () => {
     const pending = await platform.db.prisma.slaDeadline.count({ where: { incidentId, firedAt: null, cancelledAt: null } });
     expect(pending).toBe(0);
 
-    // The incident ends (issue 4's transitions): the team is freed and its offer completed.
-    await platform.db.prisma.$transaction((tx) =>
-      transitionIncident(tx, incidentId, "released", { actor: { type: "user", id: "test" }, at: new Date() }),
-    );
-    platform.events.emit("incident.changed", { incidentId });
-    await expect.poll(() => platform.dispatch.team(o2.teamId)!.status).toBe("available");
+    // The incident ends: its follow-up frees the team and completes its offer.
+    await platform.uow.run(async (work) => {
+      await transitionIncident(work.db, incidentId, "released", { actor: { type: "user", id: "test" }, at: new Date() });
+      work.emit("incident.changed", { incidentId });
+    });
+    await expect.poll(() => platform.dispatch.teams.view(o2.teamId)!.status).toBe("available");
     expect((await platform.db.prisma.dispatchOffer.findUniqueOrThrow({ where: { id: o2.id } })).status).toBe("completed");
 
     const types = (await events(incidentId)).map((e) => e.type);
@@ -123,9 +126,9 @@ describe("dispatch offers", () => {
   it("lets a dispatcher confirm arrival with a reason, override an offer and add a backup team", async () => {
     const elevator = await pickElevator();
     const incidentId = await open(elevator.id);
-    const first = (await platform.dispatch.autoDispatch(incidentId))!;
+    const first = (await platform.dispatch.offers.autoDispatch(incidentId))!;
     const o1 = await platform.db.prisma.dispatchOffer.findUniqueOrThrow({ where: { id: first } });
-    const rescue = platform.dispatch.listTeams().find((t) => t.kind === "rescue_station" && t.status === "available")!;
+    const rescue = platform.dispatch.teams.list().find((t) => t.kind === "rescue_station" && t.status === "available")!;
 
     const overridden = await post(`/api/offers/${o1.id}/withdraw`, { reason: "调度员改派", reassignTeamId: rescue.id, by: "dispatcher" });
     expect(overridden.status).toBe(200);
@@ -133,7 +136,7 @@ describe("dispatch offers", () => {
     expect(manual.status).toBe("offered");
     expect(manual.tier).toBe(2);
     expect((overridden.body as IncidentView).offers.find((o) => o.id === o1.id)!.status).toBe("withdrawn");
-    expect(platform.dispatch.team(o1.teamId)!.status).toBe("available");
+    expect(platform.dispatch.teams.view(o1.teamId)!.status).toBe("available");
 
     // The same team again is refused; a busy/offered team elsewhere is refused.
     expect((await post(`/api/incidents/${incidentId}/offers`, { teamId: rescue.id, reason: "再派" })).status).toBe(409);
@@ -170,7 +173,7 @@ describe("dispatch offers", () => {
   });
 
   it("sets team positions and duty status over REST and broadcasts them", async () => {
-    const team = platform.dispatch.listTeams().find((t) => t.kind === "fire" && t.status === "available")!;
+    const team = platform.dispatch.teams.list().find((t) => t.kind === "fire" && t.status === "available")!;
     const moved = await post(`/api/teams/${team.id}/position`, { lat: 39.12, lng: 117.2 });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ lat: 39.12, lng: 117.2 });
@@ -179,7 +182,7 @@ describe("dispatch offers", () => {
     expect((await post(`/api/teams/${team.id}/status`, { status: "busy" })).status).toBe(400);
     expect((await post(`/api/teams/99999/status`, { status: "off_duty" })).status).toBe(404);
     expect((await post(`/api/teams/${team.id}/status`, { status: "off_duty" })).body.status).toBe("off_duty");
-    expect(platform.dispatch.rankTier({ lat: 39.12, lng: 117.2, siteId: 1, companyId: 1, detourFactor: 1.3 }, 3, { limit: 50 }).some((c) => c.team.id === team.id)).toBe(false);
+    expect(platform.dispatch.teams.rank({ lat: 39.12, lng: 117.2, siteId: 1, companyId: 1, detourFactor: 1.3 }, 3, { limit: 50 }).some((c) => c.team.id === team.id)).toBe(false);
     expect((await post(`/api/teams/${team.id}/status`, { status: "available" })).body.status).toBe("available");
 
     // A team holding an offer cannot be taken off duty behind the dispatcher's back.

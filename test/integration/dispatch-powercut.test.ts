@@ -51,7 +51,7 @@ describe("power cut: 500 entrapments at once", () => {
     for (const team of teams) {
       const expected = byTeam.has(team.id) ? "offered" : "available";
       expect({ id: team.id, status: team.status }).toEqual({ id: team.id, status: expected });
-      expect(platform.dispatch.team(team.id)!.status).toBe(expected);
+      expect(platform.dispatch.teams.view(team.id)!.status).toBe(expected);
     }
 
     // Left `reported` only for want of a team: then every rescue station and fire team is taken.

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { rankTeams } from "../../server/dispatch/ranking.ts";
 import { StraightLineEstimator, learnTravelRatio, MAX_TRAVEL_RATIO, MIN_TRAVEL_RATIO } from "../../server/dispatch/estimator.ts";
 import { TeamIndex, type IndexedTeam } from "../../server/dispatch/team-index.ts";
-import { defaultTierPolicy, eligibleForTier, mayTakeAnother, tiersToTry } from "../../server/dispatch/policy.ts";
+import { defaultTierPolicy, kindOfTier, mayTakeAnother, rankingGroup, rankingGroupOfTier, tierOfKind, tiersToTry } from "../../server/dispatch/policy.ts";
 
 const now = new Date("2026-11-27T04:00:00Z"); // 12:00 in Tianjin
 const target = { lat: 39.1175, lng: 117.2001 };
@@ -38,10 +37,11 @@ describe("tier policy", () => {
   });
 
   it("gives tier 1 only to the contracted company's teams", () => {
-    expect(eligibleForTier({ kind: "maintenance", maintenanceCompanyId: 7 }, 1, 7)).toBe(true);
-    expect(eligibleForTier({ kind: "maintenance", maintenanceCompanyId: 8 }, 1, 7)).toBe(false);
-    expect(eligibleForTier({ kind: "rescue_station", maintenanceCompanyId: null }, 2, 7)).toBe(true);
-    expect(eligibleForTier({ kind: "fire", maintenanceCompanyId: null }, 2, 7)).toBe(false);
+    expect(rankingGroupOfTier(1, 7)).toBe(rankingGroup({ kind: "maintenance", maintenanceCompanyId: 7 }));
+    expect(rankingGroupOfTier(1, 7)).not.toBe(rankingGroup({ kind: "maintenance", maintenanceCompanyId: 8 }));
+    expect(rankingGroupOfTier(2, 7)).toBe(rankingGroup({ kind: "rescue_station", maintenanceCompanyId: null }));
+    expect(rankingGroupOfTier(3, 7)).toBe(rankingGroup({ kind: "fire", maintenanceCompanyId: null }));
+    for (const tier of [1, 2, 3] as const) expect(tierOfKind(kindOfTier(tier))).toBe(tier);
   });
 
   it("books a team twice only at the same site and up to the limit", () => {
@@ -122,15 +122,6 @@ describe("spatial team index", () => {
       }),
       { numRuns: 300 },
     );
-  });
-
-  it("agrees with the reference ranking when nothing is learned yet", () => {
-    const teams = makeTeams(Array.from({ length: 200 }, (_, i) => ({ lat: 39 + ((i * 37) % 100) / 400, lng: 117.1 + ((i * 53) % 100) / 300 })));
-    const index = new TeamIndex(teams, STALE_MS);
-    const [best] = index.nearest("rescue_station", target, { at: now, detourFactor: 1.3 }, estimator, () => true);
-    const reference = rankTeams(target, [...teams.values()], { now, detourFactor: 1.3, staleAfterMs: STALE_MS })[0]!;
-    expect(best!.team.id).toBe(reference.teamId);
-    expect(best!.etaS).toBe(reference.etaS);
   });
 
   it("rebuilds after a position change and when a live position goes stale", () => {

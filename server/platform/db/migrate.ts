@@ -1,3 +1,4 @@
+import { LOCKS } from "./locks.ts";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -10,7 +11,6 @@ export const MIGRATIONS_DIR = path.resolve(
 );
 
 // Same key and table as Prisma's migrate engine, so `prisma migrate status` reads what we applied.
-const PRISMA_MIGRATE_LOCK_KEY = 72707369;
 const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
   "id" VARCHAR(36) PRIMARY KEY NOT NULL,
   "checksum" VARCHAR(64) NOT NULL,
@@ -48,7 +48,7 @@ export function readMigrations(dir = MIGRATIONS_DIR): MigrationFile[] {
  */
 export async function applyMigrations(raw: RawSql, migrations = readMigrations()): Promise<string[]> {
   return raw.withConnection(async (conn) => {
-    await conn.query("SELECT pg_advisory_lock($1)", [PRISMA_MIGRATE_LOCK_KEY]);
+    await conn.query("SELECT pg_advisory_lock($1)", [LOCKS.prismaMigrate]);
     try {
       await conn.exec(MIGRATIONS_TABLE);
       const rows = await conn.query<{ migration_name: string; checksum: string }>(
@@ -82,7 +82,7 @@ export async function applyMigrations(raw: RawSql, migrations = readMigrations()
       }
       return applied;
     } finally {
-      await conn.query("SELECT pg_advisory_unlock($1)", [PRISMA_MIGRATE_LOCK_KEY]);
+      await conn.query("SELECT pg_advisory_unlock($1)", [LOCKS.prismaMigrate]);
     }
   });
 }
