@@ -225,22 +225,16 @@ describe("crash recovery: follow-ups of a commit survive SIGKILL", () => {
     for (let i = 0; i < ids.length; i += 50) {
       devices.push(...(await Promise.all(ids.slice(i, i + 50).map((id) => connectDevice(server!.mqttUrl, id, POWER_CUT_REPEAT_MS)))));
     }
-    // Everyone trapped within ~2 s.
+    // Everyone trapped at once.
     const alarms = new Map<SimulatedDevice, string>();
-    for (const [i, device] of devices.entries()) {
-      alarms.set(device, device.raiseAlarm("trapped", { passengers: true, inDoorZone: false }));
-      if (i % 20 === 19) await sleep(200);
-    }
+    for (const device of devices) alarms.set(device, device.raiseAlarm("trapped", { passengers: true, inDoorZone: false }));
     const acked = () => devices.filter((d) => d.acked.has(alarms.get(d)!)).length;
-    // The power goes in the middle of the storm. The server handles HTTP and MQTT between its database
-    // statements (PGlite runs on its thread), so whatever it answers lags behind its commits: by the time
-    // the first acks arrive, a good part of the incidents are committed and their dispatch is queued.
-    const stored = async () => {
-      const health = (await fetch(`${server!.baseUrl}/api/health`).then((r) => r.json())) as { ingest: { alarms_stored: number } };
-      return health.ingest.alarms_stored;
-    };
-    await pollUntil(async () => acked(), (n) => n > 0, Date.now() + 60_000, 10);
-    const storedAtKill = await stored();
+    // The power goes in the middle of the storm, judged by the acks the devices get (no request to the busy
+    // server, whose answer would come too late). With PostgreSQL acks follow the commits closely: kill at
+    // half of them. PGlite runs on the server's thread, which reads MQTT and HTTP only between statements:
+    // its acks lag far behind its commits, and the first one comes when about half are committed.
+    const killAt = server.database.kind === "pglite" ? 1 : COUNT / 2;
+    await pollUntil(async () => acked(), (n) => n >= killAt, Date.now() + 60_000, 5);
     await server.kill("SIGKILL");
     const ackedAtKill = acked();
     expect(ackedAtKill, "the kill came before every alarm was stored").toBeLessThan(COUNT);
@@ -295,7 +289,7 @@ describe("crash recovery: follow-ups of a commit survive SIGKILL", () => {
     });
     const withOffer = view.filter((i) => activeOffers(i).length > 0).length;
     console.info(
-      `[crash-recovery] power cut: ${storedAtKill} stored, ${ackedAtKill}/${COUNT} acked at the kill; after the restart ${withOffer} incidents with an offer, ` +
+      `[crash-recovery] power cut (${server.database.kind}): ${ackedAtKill}/${COUNT} acked at the kill; after the restart ${withOffer} incidents with an offer, ` +
         `${COUNT - withOffer} without; settled ${recoveredMs} ms after ready`,
     );
     expect(withoutFollowUp, failure("incidents with neither an active offer nor a pending arrival deadline")).toEqual([]);
