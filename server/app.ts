@@ -13,6 +13,7 @@ import { connectPlatformClient } from "./platform/mqtt.ts";
 import { startRealtime, type Realtime } from "./platform/realtime.ts";
 import { DomainEvents } from "./platform/events.ts";
 import { ApiRouter, errorHandler } from "./platform/http.ts";
+import { createRepositories } from "./platform/repositories.ts";
 import { DeviceRegistry } from "./devices/registry.ts";
 import { DeviceIngest } from "./devices/ingest.ts";
 import { DispatchService } from "./dispatch/service.ts";
@@ -85,9 +86,10 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
       if (summary.loaded) log.info(summary, "Tianjin demo data loaded");
     }
 
+    const repos = createRepositories(db);
     const events = new DomainEvents();
     events.reportErrorsTo((name, error) => log.error({ err: error, event: name }, "domain event handler failed"));
-    const registry = new DeviceRegistry(db.prisma);
+    const registry = new DeviceRegistry(repos.devices);
     const dispatch = new DispatchService(db.prisma, events, log.child({ part: "dispatch" }), {
       offerTimeoutS: config.offerTimeoutS,
       clock,
@@ -131,15 +133,15 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
 
     const app = express();
     const server = http.createServer(app);
-    const sessions = new Sessions(db.prisma);
+    const sessions = new Sessions(repos.auth.sessions);
     const realtime = await startRealtime(server, { redisUrl: config.redisUrl, log, sessions });
     stack.push(() => realtime.close());
 
     const api = new ApiRouter();
-    const audit = (entry: Parameters<typeof appendAudit>[1]) => appendAudit(db.prisma, entry);
+    const audit = (entry: Parameters<typeof appendAudit>[1]) => appendAudit(repos.audit, entry);
     api.audit = audit;
-    registerAuthRoutes(api, { prisma: db.prisma, sessions, audit });
-    registerAuditRoutes(api, db.prisma);
+    registerAuthRoutes(api, { users: repos.auth.users, sessions, audit });
+    registerAuditRoutes(api, { audit: repos.audit });
     // Issue 4: lifecycle commands, calls, identification (lookup before any /api/elevators/{id} route).
     setIncidentPolicy({
       mergeWindowMs: config.incidents.mergeWindowMin * 60_000,
@@ -147,16 +149,16 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
       massSiteMin: config.incidents.massSiteMin,
       massDistrictMin: config.incidents.massDistrictMin,
     });
-    registerIncidentRoutes(api, db.prisma, { events, clock });
+    registerIncidentRoutes(api, db.prisma, { reads: repos.incidents, access: repos.auth.access, events, clock });
     const calls = new CallService(db.prisma, events, clock);
     registerCallRoutes(api, { calls });
-    registerElevatorLookupRoutes(api, db.prisma);
+    registerElevatorLookupRoutes(api, { elevators: repos.elevators });
     // Issue 3: alarm lifecycle, device registry, live elevator status.
-    registerAlarmRoutes(api, { prisma: db.prisma });
-    registerDeviceRoutes(api, { prisma: db.prisma, registry, ingest, endSession: (id) => void broker?.disconnect(id) });
+    registerAlarmRoutes(api, { alarms: repos.alarms });
+    registerDeviceRoutes(api, { devices: repos.devices, registry, ingest, endSession: (id) => void broker?.disconnect(id) });
     const stopLiveFanout = startLiveFanout(ingest, realtime.io, config.iot.liveFanoutMs);
     stack.push(async () => stopLiveFanout());
-    registerMapRoutes(api, { prisma: db.prisma, config, dispatch });
+    registerMapRoutes(api, { map: repos.map, elevators: repos.elevators, config, dispatch });
     registerDispatchRoutes(api, { prisma: db.prisma, dispatch }); // issue 5
     registerHealthRoutes(api, app, {
       db,
