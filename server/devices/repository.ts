@@ -41,6 +41,8 @@ export interface DeviceRepository {
   elevatorExists(elevatorId: number): Promise<boolean>;
   create(device: NewDevice): Promise<DeviceWrite>;
   update(id: string, change: DeviceChange): Promise<DeviceWrite>;
+  /** Enabled devices' Mosquitto password hashes by id (null for devices registered before they were stored). */
+  brokerLogins(): Promise<{ id: string; mosquittoHash: string | null }[]>;
 }
 
 const columns = {
@@ -80,5 +82,6 @@ export function createDeviceRepository(prisma: PrismaClient): DeviceRepository {
     },
     create: (device) => write(() => prisma.device.create({ data: device, select: columns })),
     update: (id, change) => write(() => prisma.device.update({ where: { id }, data: change, select: columns })),
+    brokerLogins: () => prisma.device.findMany({ where: { disabledAt: null }, select: { id: true, mosquittoHash: true }, orderBy: { id: "asc" } }),
   };
 }
