@@ -12,6 +12,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from "./platform/broker.ts";
 import { connectPlatformClient } from "./platform/mqtt.ts";
 import { startRealtime, type Realtime } from "./platform/realtime.ts";
 import { ApiRouter, errorHandler } from "./platform/http.ts";
+import { createRepositories } from "./platform/repositories.ts";
 import { OutboxRepository } from "./platform/outbox/repository.ts";
 import { CommittedQueue, OutboxRelay } from "./platform/outbox/relay.ts";
 import { UnitOfWork } from "./platform/outbox/unit-of-work.ts";
@@ -91,6 +92,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
       const summary = await ensureDemoData(db.prisma, { elevators: config.demo.elevators, raw: db.raw });
       if (summary.loaded) log.info(summary, "Tianjin demo data loaded");
     }
+    const repos = createRepositories(db);
     const outbox = new OutboxRepository(db.prisma);
     const committed = new CommittedQueue();
     const uow = new UnitOfWork(db.prisma, outbox, committed, { leaseMs: OUTBOX_LEASE_MS, clock });
@@ -102,7 +104,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     };
 
     // Devices and dispatch: in-memory state rebuilt from the database.
-    const registry = new DeviceRegistry(db.prisma);
+    const registry = new DeviceRegistry(repos.devices);
     const dispatch = createDispatch(db.prisma, uow, log.child({ part: "dispatch" }), {
       policy: { order: config.dispatch.tiers, allTiersAtOnce: config.dispatch.allTiersAtOnce, sameSiteMax: config.dispatch.sameSiteMax },
       offerTimeoutS: config.offerTimeoutS,
@@ -143,23 +145,24 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     // HTTP, Socket.io and every route.
     const app = express();
     const server = http.createServer(app);
-    const sessions = new Sessions(db.prisma);
+    const sessions = new Sessions(repos.auth.sessions);
     const realtime = await startRealtime(server, { redisUrl: config.redisUrl, log, sessions });
     stack.push(() => realtime.close());
-    const api = new ApiRouter((entry) => appendAudit(db.prisma, entry));
-    registerAuthRoutes(api, { prisma: db.prisma, sessions, audit: (entry) => appendAudit(db.prisma, entry) });
-    registerAuditRoutes(api, db.prisma);
-    registerIncidentRoutes(api, db.prisma, { uow, clock });
+    const audit = (entry: Parameters<typeof appendAudit>[1]) => appendAudit(repos.audit, entry);
+    const api = new ApiRouter(audit);
+    registerAuthRoutes(api, { users: repos.auth.users, sessions, audit });
+    registerAuditRoutes(api, { audit: repos.audit });
+    registerIncidentRoutes(api, db.prisma, { reads: repos.incidents, access: repos.auth.access, uow, clock });
     const calls = new CallService(db.prisma, uow, clock, incidentPolicy);
     registerCallRoutes(api, { calls });
     // Lookup before any /api/elevators/{id} route.
-    registerElevatorLookupRoutes(api, db.prisma);
-    registerAlarmRoutes(api, { prisma: db.prisma });
-    registerDeviceRoutes(api, { prisma: db.prisma, registry, ingest, endSession: (id) => void broker?.disconnect(id) });
+    registerElevatorLookupRoutes(api, { elevators: repos.elevators });
+    registerAlarmRoutes(api, { alarms: repos.alarms });
+    registerDeviceRoutes(api, { devices: repos.devices, registry, ingest, endSession: (id) => void broker?.disconnect(id) });
     const stopLiveFanout = startLiveFanout(ingest, realtime.io, config.iot.liveFanoutMs);
     stack.push(async () => stopLiveFanout());
-    registerMapRoutes(api, { prisma: db.prisma, config, dispatch });
-    registerDispatchRoutes(api, { prisma: db.prisma, dispatch });
+    registerMapRoutes(api, { map: repos.map, elevators: repos.elevators, config, dispatch });
+    registerDispatchRoutes(api, { prisma: db.prisma, access: repos.auth.access, dispatch });
 
     // Follow-ups of committed changes: what each outbox topic causes, in order.
     const pushes = incidentPushes(db.prisma, realtime.broadcast);

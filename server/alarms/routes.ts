@@ -1,11 +1,10 @@
 import { z } from "zod";
-import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { Alarm } from "../platform/db/generated/client.ts";
 import type { ApiRouter } from "../platform/http.ts";
 import { CITY_READERS, OPERATORS } from "../auth/roles.ts";
 import { errors } from "../platform/errors.ts";
 import { alarmView, type AlarmView } from "../contracts/index.ts";
-import { acknowledgeAlarm } from "./service.ts";
+import type { AlarmRepository } from "./repository.ts";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -36,12 +35,12 @@ export function presentAlarm(a: Alarm): AlarmView {
 
 const boolQuery = z.enum(["true", "false"]).transform((v) => v === "true");
 
-export function registerAlarmRoutes(api: ApiRouter, deps: { prisma: PrismaClient; onAcknowledged?: (alarm: AlarmView) => void }) {
-  const { prisma } = deps;
+export function registerAlarmRoutes(api: ApiRouter, deps: { alarms: AlarmRepository; onAcknowledged?: (alarm: AlarmView) => void }) {
+  const { alarms } = deps;
   api.route({
     method: "get",
     path: "/api/alarms",
-    summary: "Alarms, newest first (active/cleared x acknowledged/unacknowledged)",
+    summary: "Alarms, newest first (active/cleared x acknowledged/unacknowledged); page on with before = the last id seen",
     tags: ["alarms"],
     access: CITY_READERS,
     query: z.object({
@@ -49,20 +48,12 @@ export function registerAlarmRoutes(api: ApiRouter, deps: { prisma: PrismaClient
       acknowledged: boolQuery.optional(),
       elevatorId: z.coerce.number().int().positive().optional(),
       deviceId: z.string().max(64).optional(),
+      before: z.coerce.number().int().positive().optional(),
       limit: z.coerce.number().int().min(1).max(1000).default(200),
     }),
     response: z.array(alarmView),
     handler: async ({ query }) => {
-      const rows = await prisma.alarm.findMany({
-        where: {
-          ...(query.active !== undefined ? { active: query.active } : {}),
-          ...(query.acknowledged !== undefined ? { acknowledged: query.acknowledged } : {}),
-          ...(query.elevatorId !== undefined ? { elevatorId: query.elevatorId } : {}),
-          ...(query.deviceId !== undefined ? { deviceId: query.deviceId } : {}),
-        },
-        orderBy: { id: "desc" },
-        take: query.limit,
-      });
+      const rows = await alarms.list(query);
       return rows.map(presentAlarm);
     },
   });
@@ -79,7 +70,7 @@ export function registerAlarmRoutes(api: ApiRouter, deps: { prisma: PrismaClient
     body: z.object({ by: z.string().trim().min(1).max(100).optional(), note: z.string().max(500).optional() }),
     response: alarmView,
     handler: async ({ params, user }) => {
-      const alarm = await acknowledgeAlarm(prisma, params.id, user.username, new Date());
+      const alarm = await alarms.acknowledge(params.id, user.username, new Date());
       if (!alarm) throw errors.notFound(`alarm ${params.id}`);
       const view = presentAlarm(alarm);
       deps.onAcknowledged?.(view);

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
-import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { AuditEntry } from "../platform/http.ts";
+import type { AuditRepository, AuditRow } from "./repository.ts";
 
 /** JSON with sorted keys, so the same row always hashes the same. */
 export function canonicalJson(value: unknown): string {
@@ -12,16 +12,6 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
 }
 
-interface AuditRow {
-  id: number;
-  at: Date;
-  actor: string;
-  action: string;
-  target: string | null;
-  address: string | null;
-  data: unknown;
-}
-
 export const GENESIS = "0".repeat(64);
 
 /** hash = sha256(previous hash + canonical JSON of the row without its hash). */
@@ -30,15 +20,12 @@ export function rowHash(prev: string, row: AuditRow): string {
   return crypto.createHash("sha256").update(prev).update(body).digest("hex");
 }
 
-/** Appends one entry; the table lock serialises writers so the chain never forks. */
-export async function appendAudit(prisma: PrismaClient, entry: AuditEntry, at = new Date()): Promise<void> {
-  await prisma.$transaction(async (tx) => {
-    await tx.$executeRawUnsafe(`LOCK TABLE "audit_log" IN SHARE ROW EXCLUSIVE MODE`);
-    const last = await tx.auditLog.findFirst({ orderBy: { id: "desc" }, select: { id: true, hash: true } });
-    const [{ id }] = (await tx.$queryRawUnsafe(`SELECT nextval(pg_get_serial_sequence('audit_log', 'id'))::int AS id`)) as [{ id: number }];
-    const at3 = new Date(Math.floor(at.getTime())); // stored with millisecond precision
+/** Appends one entry, chained to the row before it. */
+export async function appendAudit(audit: AuditRepository, entry: AuditEntry, at = new Date()): Promise<void> {
+  const at3 = new Date(Math.floor(at.getTime())); // stored with millisecond precision
+  await audit.append((previousHash, id) => {
     const row: AuditRow = { id, at: at3, actor: entry.actor, action: entry.action, target: entry.target, address: entry.address, data: entry.data ?? null };
-    await tx.auditLog.create({ data: { ...row, data: (row.data ?? undefined) as never, hash: rowHash(last?.hash ?? GENESIS, row) } });
+    return { ...row, hash: rowHash(previousHash ?? GENESIS, row) };
   });
 }
 
@@ -51,12 +38,12 @@ export interface ChainCheck {
 }
 
 /** Recomputes the whole chain; an edited, inserted or deleted row breaks it from there on. */
-export async function verifyAuditChain(prisma: PrismaClient): Promise<ChainCheck> {
+export async function verifyAuditChain(audit: AuditRepository): Promise<ChainCheck> {
   let prev = GENESIS;
   let rows = 0;
   let cursor = 0;
   for (;;) {
-    const batch = await prisma.auditLog.findMany({ where: { id: { gt: cursor } }, orderBy: { id: "asc" }, take: 1000 });
+    const batch = await audit.after(cursor, 1000);
     if (batch.length === 0) break;
     for (const r of batch) {
       const expected = rowHash(prev, { id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, address: r.address, data: r.data ?? null });

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { ApiRouter } from "../platform/http.ts";
-import type { PrismaClient } from "../platform/db/generated/client.ts";
 import { AUDITORS } from "../auth/roles.ts";
 import { verifyAuditChain } from "./log.ts";
+import type { AuditRepository } from "./repository.ts";
 
 const auditEntry = z.object({
   id: z.number().int(),
@@ -15,11 +15,12 @@ const auditEntry = z.object({
   hash: z.string(),
 });
 
-export function registerAuditRoutes(api: ApiRouter, prisma: PrismaClient): void {
+export function registerAuditRoutes(api: ApiRouter, deps: { audit: AuditRepository }): void {
+  const { audit } = deps;
   api.route({
     method: "get",
     path: "/api/audit",
-    summary: "The audit log, newest first (supervisors and admins)",
+    summary: "The audit log, newest first (supervisors and admins); page on with before = the last id seen",
     tags: ["audit"],
     access: AUDITORS,
     query: z.object({
@@ -29,11 +30,7 @@ export function registerAuditRoutes(api: ApiRouter, prisma: PrismaClient): void 
     }),
     response: z.array(auditEntry),
     handler: async ({ query }) => {
-      const rows = await prisma.auditLog.findMany({
-        where: { ...(query.before ? { id: { lt: query.before } } : {}), ...(query.actor ? { actor: query.actor } : {}) },
-        orderBy: { id: "desc" },
-        take: query.limit,
-      });
+      const rows = await audit.page(query);
       return rows.map((r) => ({ ...r, at: r.at.toISOString(), data: r.data }));
     },
   });
@@ -45,6 +42,6 @@ export function registerAuditRoutes(api: ApiRouter, prisma: PrismaClient): void 
     tags: ["audit"],
     access: AUDITORS,
     response: z.object({ ok: z.boolean(), rows: z.number().int(), brokenAt: z.number().int().nullable(), message: z.string() }),
-    handler: () => verifyAuditChain(prisma),
+    handler: () => verifyAuditChain(audit),
   });
 }

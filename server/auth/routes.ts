@@ -1,10 +1,10 @@
 import { z } from "zod";
 import type { ApiRouter, AuditEntry } from "../platform/http.ts";
-import type { PrismaClient } from "../platform/db/generated/client.ts";
 import { ApiError, errors } from "../platform/errors.ts";
 import { hashPassword, verifyPassword } from "./password.ts";
 import { ADMINS, ALL, roles } from "./roles.ts";
 import { clearedCookie, sessionCookie, type Sessions } from "./sessions.ts";
+import type { UserRepository, UserRow } from "./repository.ts";
 
 export const LOCKOUT_FAILURES = 5;
 export const LOCKOUT_MS = 15 * 60_000;
@@ -30,9 +30,9 @@ const DUMMY_HASH = await hashPassword("not-a-real-password");
 /** Login, logout, me, password change and user administration. */
 export function registerAuthRoutes(
   api: ApiRouter,
-  deps: { prisma: PrismaClient; sessions: Sessions; audit: (entry: AuditEntry) => Promise<void>; secureCookies?: boolean },
+  deps: { users: UserRepository; sessions: Sessions; audit: (entry: AuditEntry) => Promise<void>; secureCookies?: boolean },
 ): void {
-  const { prisma, sessions } = deps;
+  const { users, sessions } = deps;
   // Per-address failed-attempt counter (per process); the lockout counter on the user row is shared.
   const attempts = new Map<string, { count: number; since: number }>();
 
@@ -58,7 +58,7 @@ export function registerAuthRoutes(
         if (attempts.size > 10_000) attempts.clear();
       };
 
-      const user = await prisma.user.findUnique({ where: { username: body.username } });
+      const user = await users.byUsername(body.username);
       const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_HASH);
       if (user && user.lockedUntil && user.lockedUntil.getTime() > now) {
         await deps.audit({ actor: body.username, action: "auth.login_locked", target: null, address });
@@ -67,16 +67,16 @@ export function registerAuthRoutes(
       if (!user || !ok || user.disabled) {
         if (user) {
           const failed = user.failedLogins + 1;
-          await prisma.user.update({
-            where: { id: user.id },
-            data: { failedLogins: failed >= LOCKOUT_FAILURES ? 0 : failed, lockedUntil: failed >= LOCKOUT_FAILURES ? new Date(now + LOCKOUT_MS) : null },
+          await users.update(user.id, {
+            failedLogins: failed >= LOCKOUT_FAILURES ? 0 : failed,
+            lockedUntil: failed >= LOCKOUT_FAILURES ? new Date(now + LOCKOUT_MS) : null,
           });
         }
         failedHere();
         await deps.audit({ actor: body.username, action: "auth.login_failed", target: null, address });
         throw new ApiError(401, "bad_credentials", "wrong username or password");
       }
-      if (user.failedLogins || user.lockedUntil) await prisma.user.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: null } });
+      if (user.failedLogins || user.lockedUntil) await users.update(user.id, { failedLogins: 0, lockedUntil: null });
       const { token, expiresAt } = await sessions.create(user.id, address);
       res.setHeader("Set-Cookie", sessionCookie(token, expiresAt, deps.secureCookies ?? false));
       await deps.audit({ actor: user.username, action: "auth.login", target: null, address });
@@ -126,15 +126,16 @@ export function registerAuthRoutes(
     body: z.object({ currentPassword: password, newPassword }),
     response: z.object({ ok: z.literal(true) }),
     handler: async ({ body, user }) => {
-      const row = await prisma.user.findUniqueOrThrow({ where: { id: user.id } });
+      const row = await users.byId(user.id);
+      if (!row) throw errors.notFound(`user ${user.id}`);
       if (!(await verifyPassword(body.currentPassword, row.passwordHash))) throw new ApiError(400, "bad_credentials", "the current password is wrong");
-      await prisma.user.update({ where: { id: user.id }, data: { passwordHash: await hashPassword(body.newPassword), passwordChangedAt: new Date() } });
+      await users.update(user.id, { passwordHash: await hashPassword(body.newPassword), passwordChangedAt: new Date() });
       await sessions.endAllOf(user.id, user.sessionId);
       return { ok: true as const };
     },
   });
 
-  const presentUser = (u: { id: number; username: string; displayName: string; role: (typeof roles)[number]; maintenanceCompanyId: number | null; teamId: number | null; disabled: boolean; lockedUntil: Date | null }) => ({
+  const presentUser = (u: UserRow) => ({
     id: u.id,
     username: u.username,
     displayName: u.displayName,
@@ -152,7 +153,7 @@ export function registerAuthRoutes(
     tags: ["auth"],
     access: ADMINS,
     response: z.array(userView),
-    handler: async () => (await prisma.user.findMany({ orderBy: { id: "asc" } })).map(presentUser),
+    handler: async () => (await users.list()).map(presentUser),
   });
 
   api.route({
@@ -173,11 +174,9 @@ export function registerAuthRoutes(
     }),
     response: userView,
     handler: async ({ body }) => {
-      if (await prisma.user.findUnique({ where: { username: body.username } })) throw errors.conflict(`user ${body.username} exists`);
-      const row = await prisma.user.create({
-        data: { ...body, passwordHash: await hashPassword(body.password), password: undefined } as never,
-      });
-      return presentUser(row);
+      if (await users.byUsername(body.username)) throw errors.conflict(`user ${body.username} exists`);
+      const { password: plain, ...account } = body;
+      return presentUser(await users.create({ ...account, passwordHash: await hashPassword(plain) }));
     },
   });
 
@@ -200,9 +199,8 @@ export function registerAuthRoutes(
     response: userView,
     handler: async ({ params, body }) => {
       const { unlock, ...data } = body;
-      const exists = await prisma.user.findUnique({ where: { id: params.id }, select: { id: true } });
-      if (!exists) throw errors.notFound(`user ${params.id}`);
-      const row = await prisma.user.update({ where: { id: params.id }, data: { ...data, ...(unlock ? { failedLogins: 0, lockedUntil: null } : {}) } });
+      const row = await users.update(params.id, { ...data, ...(unlock ? { failedLogins: 0, lockedUntil: null } : {}) });
+      if (!row) throw errors.notFound(`user ${params.id}`);
       if (body.disabled || body.role) await sessions.endAllOf(params.id);
       return presentUser(row);
     },

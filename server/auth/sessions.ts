@@ -1,9 +1,9 @@
 import crypto from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { NextFunction, Request, Response } from "express";
-import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { AuthedRequest } from "../platform/http.ts";
 import type { SessionUser } from "./roles.ts";
+import type { SessionRepository } from "./repository.ts";
 
 export const SESSION_COOKIE = "lift96333_session";
 export const SESSION_TTL_MS = 12 * 3600_000; // one dispatcher shift
@@ -31,33 +31,32 @@ export function parseCookies(header: string | undefined): Record<string, string>
  * (a signed stateless token could not be revoked before it expires).
  */
 export class Sessions {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(private readonly store: SessionRepository) {}
 
   async create(userId: number, address: string | null): Promise<{ token: string; expiresAt: Date }> {
     const token = crypto.randomBytes(32).toString("base64url");
     const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
-    await this.prisma.session.create({ data: { tokenHash: hashToken(token), userId, expiresAt, address } });
+    await this.store.create({ tokenHash: hashToken(token), userId, expiresAt, address });
     return { token, expiresAt };
   }
 
   async resolve(token: string | undefined): Promise<SessionUser | null> {
     if (!token || token.length > 100) return null;
-    const row = await this.prisma.session.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: true } });
-    if (!row || row.expiresAt.getTime() <= Date.now() || row.user.disabled) return null;
-    const u = row.user;
-    return { id: u.id, username: u.username, displayName: u.displayName, role: u.role, maintenanceCompanyId: u.maintenanceCompanyId, teamId: u.teamId, sessionId: row.id };
+    const found = await this.store.byTokenHash(hashToken(token));
+    if (!found || found.expiresAt.getTime() <= Date.now() || found.disabled) return null;
+    return found.user;
   }
 
   fromRequest(req: IncomingMessage): Promise<SessionUser | null> {
     return this.resolve(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
   }
 
-  async end(sessionId: number): Promise<void> {
-    await this.prisma.session.deleteMany({ where: { id: sessionId } });
+  end(sessionId: number): Promise<void> {
+    return this.store.delete(sessionId);
   }
 
-  async endAllOf(userId: number, except?: number): Promise<void> {
-    await this.prisma.session.deleteMany({ where: { userId, ...(except ? { id: { not: except } } : {}) } });
+  endAllOf(userId: number, except?: number): Promise<void> {
+    return this.store.deleteAllOf(userId, except);
   }
 
   /** Express middleware: puts the signed-in user (or null) on the request. */

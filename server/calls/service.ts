@@ -7,6 +7,7 @@ import { appendEvent, openOrAttachIncident, type Actor } from "../incidents/serv
 import { presentCall } from "../incidents/commands.ts";
 import { loadIncidentView } from "../incidents/presenter.ts";
 import { ElevatorLookup, nearCodes } from "../elevators/lookup.ts";
+import { createElevatorRepository } from "../elevators/repository.ts";
 
 export type TelephonyEventKind = "ringing" | "answered" | "ended";
 
@@ -72,7 +73,7 @@ export class CallService {
     private readonly clock: () => Date,
     private readonly incidentPolicy: { mergeWindowMs: number },
   ) {
-    this.lookup = new ElevatorLookup(prisma);
+    this.lookup = new ElevatorLookup(createElevatorRepository(prisma));
   }
 
   async telephonyEvent(input: TelephonyEvent, signature: string): Promise<{ call: CallView; duplicate: boolean }> {

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { connectDatabase } from "../platform/db/index.ts";
 import { parseDatabaseUrl } from "../platform/db/target.ts";
 import { mosquittoConf, mosquittoFiles } from "./mosquitto.ts";
+import { createDeviceRepository } from "./repository.ts";
 
 const { values } = parseArgs({
   options: {
@@ -41,7 +42,7 @@ if (!args.success) {
 const { out, user, password, port } = args.data;
 const db = await connectDatabase(parseDatabaseUrl(process.env.DATABASE_URL || undefined));
 try {
-  const files = await mosquittoFiles(db.prisma, { username: user, password });
+  const files = await mosquittoFiles(createDeviceRepository(db.prisma), { username: user, password });
   fs.mkdirSync(out, { recursive: true });
   const passwordFile = path.resolve(out, "passwd");
   const aclFile = path.resolve(out, "acl");

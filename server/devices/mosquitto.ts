@@ -1,4 +1,4 @@
-import type { PrismaClient } from "../platform/db/generated/client.ts";
+import type { DeviceRepository } from "./repository.ts";
 import { PROTOCOL_PREFIX } from "./protocol.ts";
 import { mosquittoPasswordHash } from "./secrets.ts";
 
@@ -18,14 +18,10 @@ export interface MosquittoFiles {
  * (forging the platform's acknowledgements to itself).
  */
 export async function mosquittoFiles(
-  prisma: PrismaClient,
+  devices: Pick<DeviceRepository, "brokerLogins">,
   platform: { username: string; password: string },
 ): Promise<MosquittoFiles> {
-  const rows = await prisma.device.findMany({
-    where: { disabledAt: null },
-    select: { id: true, mosquittoHash: true },
-    orderBy: { id: "asc" },
-  });
+  const rows = await devices.brokerLogins();
   const lines: string[] = [`${platform.username}:${mosquittoPasswordHash(platform.password)}`];
   const skipped: string[] = [];
   for (const row of rows) {

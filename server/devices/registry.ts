@@ -1,6 +1,6 @@
-import type { PrismaClient } from "../platform/db/generated/client.ts";
 import { verifyDeviceSecret } from "./secrets.ts";
 import type { DeviceAuthenticator } from "../platform/broker.ts";
+import type { DeviceRepository } from "./repository.ts";
 
 export interface RegisteredDevice {
   id: string;
@@ -14,12 +14,10 @@ export class DeviceRegistry implements DeviceAuthenticator {
   private readonly devices = new Map<string, RegisteredDevice>();
   private readonly byElevator = new Map<number, string>();
 
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(private readonly rows: Pick<DeviceRepository, "all">) {}
 
   async load(): Promise<void> {
-    const rows = await this.prisma.device.findMany({
-      select: { id: true, elevatorId: true, secretHash: true, disabledAt: true },
-    });
+    const rows = await this.rows.all();
     this.devices.clear();
     this.byElevator.clear();
     for (const row of rows) {

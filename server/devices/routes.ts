@@ -1,15 +1,13 @@
 import { z } from "zod";
-import { Prisma, type PrismaClient } from "../platform/db/generated/client.ts";
 import type { ApiRouter } from "../platform/http.ts";
 import { ADMINS, ALL, CITY_READERS } from "../auth/roles.ts";
 import { ApiError, errors } from "../platform/errors.ts";
 import { deviceView, deviceWithSecret, elevatorLiveView, type DeviceView } from "../contracts/index.ts";
 import type { DeviceIngest } from "./ingest.ts";
 import type { DeviceRegistry } from "./registry.ts";
+import type { DeviceChange, DeviceRepository, DeviceRow, DeviceWrite } from "./repository.ts";
 import { deviceIdSchema } from "./protocol.ts";
 import { hashDeviceSecret, mosquittoPasswordHash, newDeviceSecret } from "./secrets.ts";
-
-type DeviceRow = Prisma.DeviceGetPayload<object>;
 
 const present = (d: DeviceRow, online?: boolean, lastSeen?: number | null): DeviceView => ({
   id: d.id,
@@ -21,46 +19,34 @@ const present = (d: DeviceRow, online?: boolean, lastSeen?: number | null): Devi
   createdAt: d.createdAt.toISOString(),
 });
 
-// Driver adapters report some constraint errors as P2002 and others only through the driver's SQLSTATE.
-const isUnique = (e: unknown) =>
-  (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002") || /23505|Unique constraint/i.test(String((e as Error)?.message ?? ""));
-const isMissing = (e: unknown) => e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2025";
-
 /**
  * The device registry (admin). Every change is written to the database first and then to the in-memory
  * registry the broker authenticates against, so a login is accepted or refused from the next CONNECT on.
- * Admin-only once roles exist (issue 6); until then these routes are open like the rest of the API.
  */
 export function registerDeviceRoutes(
   api: ApiRouter,
   deps: {
-    prisma: PrismaClient;
+    devices: DeviceRepository;
     registry: DeviceRegistry;
     ingest: DeviceIngest;
     /** Closes the device's live broker session (embedded broker; an external one re-reads its files on SIGHUP). */
     endSession?: (deviceId: string) => void;
   },
 ) {
-  const { prisma, registry, ingest } = deps;
+  const { devices, registry, ingest } = deps;
   const sync = (d: DeviceRow) => {
     registry.set({ id: d.id, elevatorId: d.elevatorId, secretHash: d.secretHash, disabled: d.disabledAt !== null });
     const p = ingest.presence.get(d.id);
     return present(d, p?.online, p?.lastSeen);
   };
   const idParams = z.object({ id: deviceIdSchema });
-  const change = async (id: string, data: Prisma.DeviceUpdateInput) => {
-    try {
-      return await prisma.device.update({ where: { id }, data });
-    } catch (error) {
-      if (isMissing(error)) throw errors.notFound(`device ${id}`);
-      if (isUnique(error)) throw errors.conflict("that elevator already has a device bound");
-      throw error;
-    }
+  const change = async (id: string, data: DeviceChange) => {
+    const written = await devices.update(id, data);
+    if (written.ok) return written.device;
+    throw written.reason === "missing" ? errors.notFound(`device ${id}`) : errors.conflict("that elevator already has a device bound");
   };
   const ensureElevator = async (elevatorId: number) => {
-    if (!(await prisma.elevator.findUnique({ where: { id: elevatorId }, select: { id: true } }))) {
-      throw errors.notFound(`elevator ${elevatorId}`);
-    }
+    if (!(await devices.elevatorExists(elevatorId))) throw errors.notFound(`elevator ${elevatorId}`);
   };
   const issueSecret = () => {
     const secret = newDeviceSecret();
@@ -83,19 +69,11 @@ export function registerDeviceRoutes(
     response: deviceWithSecret,
     handler: async ({ body }) => {
       if (body.elevatorId != null) await ensureElevator(body.elevatorId);
-      if (await prisma.device.findUnique({ where: { id: body.id }, select: { id: true } })) {
-        throw errors.conflict(`device ${body.id} is already registered`);
-      }
+      if (await devices.find(body.id)) throw errors.conflict(`device ${body.id} is already registered`);
       const { secret, secretHash, mosquittoHash } = issueSecret();
-      try {
-        const row = await prisma.device.create({
-          data: { id: body.id, elevatorId: body.elevatorId ?? null, firmware: body.firmware ?? null, secretHash, mosquittoHash },
-        });
-        return { device: sync(row), secret };
-      } catch (error) {
-        if (isUnique(error)) throw errors.conflict(`device ${body.id} exists, or the elevator already has a device`);
-        throw error;
-      }
+      const created: DeviceWrite = await devices.create({ id: body.id, elevatorId: body.elevatorId ?? null, firmware: body.firmware ?? null, secretHash, mosquittoHash });
+      if (!created.ok) throw errors.conflict(`device ${body.id} exists, or the elevator already has a device`);
+      return { device: sync(created.device), secret };
     },
   });
 
@@ -108,7 +86,7 @@ export function registerDeviceRoutes(
     params: idParams,
     response: deviceView,
     handler: async ({ params }) => {
-      const row = await prisma.device.findUnique({ where: { id: params.id } });
+      const row = await devices.find(params.id);
       if (!row) throw errors.notFound(`device ${params.id}`);
       const p = ingest.presence.get(row.id);
       return present(row, p?.online, p?.lastSeen);
@@ -127,9 +105,9 @@ export function registerDeviceRoutes(
     response: deviceView,
     handler: async ({ params, body }) => {
       await ensureElevator(body.elevatorId);
-      const holder = await prisma.device.findUnique({ where: { elevatorId: body.elevatorId }, select: { id: true } });
-      if (holder && holder.id !== params.id) throw errors.conflict(`elevator ${body.elevatorId} already has device ${holder.id}`);
-      return sync(await change(params.id, { elevator: { connect: { id: body.elevatorId } } }));
+      const holder = await devices.boundTo(body.elevatorId);
+      if (holder !== null && holder !== params.id) throw errors.conflict(`elevator ${body.elevatorId} already has device ${holder}`);
+      return sync(await change(params.id, { elevatorId: body.elevatorId }));
     },
   });
 
@@ -142,7 +120,7 @@ export function registerDeviceRoutes(
     audit: "device.unbind",
     params: idParams,
     response: deviceView,
-    handler: async ({ params }) => sync(await change(params.id, { elevator: { disconnect: true } })),
+    handler: async ({ params }) => sync(await change(params.id, { elevatorId: null })),
   });
 
   api.route({

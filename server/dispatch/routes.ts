@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { ApiRouter } from "../platform/http.ts";
 import { CITY_READERS, FIELD, OPERATORS } from "../auth/roles.ts";
-import { actorOfUser, scopes } from "../auth/scopes.ts";
+import { accessChecks, actorOfUser } from "../auth/scopes.ts";
+import type { AccessRepository } from "../auth/repository.ts";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import { incidentView, rankedTeamView, teamView } from "../contracts/index.ts";
 import { errors } from "../platform/errors.ts";
@@ -15,10 +16,9 @@ const reason = z.string().trim().min(2).max(500);
 /** Kept for old clients and ignored: the timeline records the signed-in user. */
 const by = z.string().trim().min(1).max(64).optional();
 
-
-export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaClient; dispatch: Dispatch }): void {
+export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaClient; access: AccessRepository; dispatch: Dispatch }): void {
   const { prisma, dispatch } = deps;
-  const scope = scopes(prisma);
+  const scope = accessChecks(deps.access);
   const incident = (id: number) => requireIncidentView(prisma, id);
 
   api.route({

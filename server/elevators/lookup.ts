@@ -1,11 +1,9 @@
-import { Prisma, type PrismaClient } from "../platform/db/generated/client.ts";
 import type { ElevatorCandidate, LookupResult } from "../contracts/index.ts";
-import { openStatuses } from "../incidents/lifecycle.ts";
+import type { CandidateRow, ElevatorRepository } from "./repository.ts";
 
 /**
- * Elevator identification while the passenger is on the line: every query below is served by an index
- * (unique rescue / registration codes, the trigram GIN indexes on sites, calls(callerNumber, ringingAt)),
- * so each kind answers in milliseconds on 200,000 elevators (see test/bench/lookup.ts).
+ * Elevator identification while the passenger is on the line: which lookup a query means, the close
+ * matches when a code is unknown, and the alarms nearby. The queries are the repository's.
  */
 
 export type LookupKind = LookupResult["kind"];
@@ -47,45 +45,7 @@ export function nearCodes(code: string): string[] {
   return [...out];
 }
 
-interface Row {
-  id: number;
-  rescueCode: string;
-  registrationCode: string;
-  unitNo: string;
-  type: string;
-  brand: string;
-  siteId: number;
-  siteName: string;
-  address: string;
-  lat: number;
-  lng: number;
-  districtId: number;
-  districtName: string;
-  companyId: number;
-  companyName: string;
-  contactPhone: string;
-  openIncidentId: number | null;
-  score: number | null;
-}
-
-const openList = Prisma.join(openStatuses.map((s) => Prisma.sql`${s}::"IncidentStatus"`));
-
-const selectCandidates = (where: Prisma.Sql, orderLimit: Prisma.Sql, score: Prisma.Sql = Prisma.sql`NULL::float8`, from: Prisma.Sql = Prisma.empty) => Prisma.sql`
-  SELECT e.id, e."rescueCode", e."registrationCode", e."unitNo", e.type, e.brand,
-         s.id AS "siteId", s.name AS "siteName", s.address, s.lat, s.lng,
-         d.id AS "districtId", d.name AS "districtName",
-         m.id AS "companyId", m.name AS "companyName", m."contactPhone",
-         (SELECT i.id FROM incidents i WHERE i."elevatorId" = e.id AND i.status IN (${openList})
-           ORDER BY i."reportedAt" DESC LIMIT 1) AS "openIncidentId",
-         ${score} AS score
-  FROM elevators e ${from}
-  JOIN sites s ON s.id = e."siteId"
-  JOIN districts d ON d.id = s."districtId"
-  JOIN maintenance_companies m ON m.id = e."maintenanceCompanyId"
-  WHERE ${where}
-  ${orderLimit}`;
-
-function toCandidate(row: Row, match: ElevatorCandidate["match"]): ElevatorCandidate {
+function toCandidate(row: CandidateRow, match: ElevatorCandidate["match"]): ElevatorCandidate {
   return {
     id: row.id,
     rescueCode: row.rescueCode,
@@ -103,71 +63,18 @@ function toCandidate(row: Row, match: ElevatorCandidate["match"]): ElevatorCandi
 }
 
 export class ElevatorLookup {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(private readonly elevators: ElevatorRepository) {}
 
-  private query(sql: Prisma.Sql): Promise<Row[]> {
-    return this.prisma.$queryRaw<Row[]>(sql);
+  /** Elevators with any of these codes (a misread code's neighbours). */
+  byCodes(column: "rescueCode" | "registrationCode", codes: string[], limit: number): Promise<CandidateRow[]> {
+    return this.elevators.byCodes(column, codes, limit);
   }
 
-  byRescueCode(code: string): Promise<Row[]> {
-    return this.query(selectCandidates(Prisma.sql`e."rescueCode" = ${code}`, Prisma.empty));
-  }
-
-  byRegistrationCode(code: string): Promise<Row[]> {
-    return this.query(selectCandidates(Prisma.sql`e."registrationCode" = ${code}`, Prisma.empty));
-  }
-
-  byCodes(column: "rescueCode" | "registrationCode", codes: string[], limit: number): Promise<Row[]> {
-    const col = column === "rescueCode" ? Prisma.sql`e."rescueCode"` : Prisma.sql`e."registrationCode"`;
-    return this.query(selectCandidates(Prisma.sql`${col} = ANY(${codes})`, Prisma.sql`ORDER BY e.id LIMIT ${limit}`));
-  }
-
-  bySite(siteIds: number[], limit: number): Promise<Row[]> {
-    return this.query(selectCandidates(Prisma.sql`e."siteId" = ANY(${siteIds})`, Prisma.sql`ORDER BY e."siteId", e."unitNo" LIMIT ${limit}`));
-  }
-
-  /**
-   * Fuzzy Chinese text over site names and addresses. word_similarity (`<%`) rather than similarity (`%`):
-   * a caller says a fragment ("鞍山西道 120号") of a long address, and whole-string similarity punishes
-   * the unsaid rest. Both operators are served by the gin_trgm_ops indexes.
-   */
-  async byText(text: string, limit: number): Promise<Row[]> {
-    const sites = Prisma.sql`(
-      SELECT id, score FROM (
-        SELECT s2.id, greatest(word_similarity(${text}, s2.name), word_similarity(${text}, s2.address)) AS score
-        FROM sites s2 WHERE ${text} <% s2.name OR ${text} <% s2.address
-      ) ranked ORDER BY score DESC, id LIMIT ${limit}
-    ) hit`;
-    return this.query(
-      selectCandidates(
-        Prisma.sql`hit.id = e."siteId"`,
-        Prisma.sql`ORDER BY hit.score DESC, s.id, e."unitNo" LIMIT ${limit}`,
-        Prisma.sql`hit.score`,
-        Prisma.sql`JOIN ${sites} ON true`,
-      ),
-    );
-  }
-
-  async previousCalls(caller: string, limit = 10) {
-    return this.prisma.call.findMany({
-      where: { callerNumber: caller },
-      orderBy: { ringingAt: "desc" },
-      take: limit,
-      select: { id: true, ringingAt: true, elevatorId: true, incidentId: true, rescueCode: true, elevator: { select: { rescueCode: true } } },
-    });
-  }
-
-  /** Active alarms within radiusM of a point; a bounding box first so the position columns' range prunes. */
+  /** Active alarms within radiusM of a point, nearest first: a bounding box in SQL, the exact distance here. */
   async nearbyAlarms(lat: number, lng: number, radiusM: number): Promise<LookupResult["nearbyAlarms"]> {
     const dLat = radiusM / 111_320;
     const dLng = radiusM / (111_320 * Math.cos((lat * Math.PI) / 180));
-    const rows = await this.prisma.$queryRaw<
-      { id: number; code: string; severity: string; receivedAt: Date; elevatorId: number; rescueCode: string; siteName: string; lat: number; lng: number; incidentId: number | null }[]
-    >`
-      SELECT a.id, a.code, a.severity::text AS severity, a."receivedAt", a."elevatorId", e."rescueCode", s.name AS "siteName", s.lat, s.lng, a."incidentId"
-      FROM alarms a JOIN elevators e ON e.id = a."elevatorId" JOIN sites s ON s.id = e."siteId"
-      WHERE a.active AND s.lat BETWEEN ${lat - dLat} AND ${lat + dLat} AND s.lng BETWEEN ${lng - dLng} AND ${lng + dLng}
-      ORDER BY a."receivedAt" DESC LIMIT 200`;
+    const rows = await this.elevators.activeAlarmsIn({ south: lat - dLat, north: lat + dLat, west: lng - dLng, east: lng + dLng });
     return rows
       .map((r) => ({
         alarmId: r.id,
@@ -195,29 +102,27 @@ export class ElevatorLookup {
     let closeMatches: ElevatorCandidate[] = [];
     let message: string;
 
-    const previous = caller ? await this.previousCalls(caller) : [];
+    const previous = caller ? await this.elevators.previousCalls(caller, 10) : [];
     const previousSites = async () => {
       const ids = [...new Set(previous.map((c) => c.elevatorId).filter((id): id is number => id !== null))];
-      if (!ids.length) return [];
-      const rows = await this.query(selectCandidates(Prisma.sql`e.id = ANY(${ids})`, Prisma.empty));
-      return rows;
+      return ids.length ? this.elevators.byIds(ids) : [];
     };
 
     if (kind === "rescue_code" || kind === "registration_code") {
       const code = compact!;
-      const rows = kind === "rescue_code" ? await this.byRescueCode(code) : await this.byRegistrationCode(code);
+      const rows = kind === "rescue_code" ? await this.elevators.byRescueCode(code) : await this.elevators.byRegistrationCode(code);
       candidates = rows.map((r) => toCandidate(r, kind));
       const label = kind === "rescue_code" ? "救援识别码" : "注册代码";
       if (candidates.length) {
         message = `${label} ${code}: ${candidates[0]!.site.name} ${candidates[0]!.unitNo}`;
       } else {
-        const near = await this.byCodes(kind === "rescue_code" ? "rescueCode" : "registrationCode", nearCodes(code), input.limit);
+        const near = await this.elevators.byCodes(kind === "rescue_code" ? "rescueCode" : "registrationCode", nearCodes(code), input.limit);
         closeMatches = near.map((r) => toCandidate(r, "near_code"));
         // Same-building elevators of the caller's earlier calls: a passenger often misreads one digit of
         // the sign in the car they ride every day.
         const known = await previousSites();
         if (known.length) {
-          const sameSite = await this.bySite([...new Set(known.map((r) => r.siteId))], input.limit);
+          const sameSite = await this.elevators.bySites([...new Set(known.map((r) => r.siteId))], input.limit);
           closeMatches.push(...sameSite.filter((r) => !closeMatches.some((c) => c.id === r.id)).map((r) => toCandidate(r, "same_site")));
         }
         message =
@@ -227,7 +132,7 @@ export class ElevatorLookup {
             : "也没有一位数字不同的编码, 请核对电梯内96333标识或按地址查找 (check the sign in the car, or search by address)");
       }
     } else if (kind === "text") {
-      const rows = await this.byText(q!, input.limit);
+      const rows = await this.elevators.byText(q!, input.limit);
       candidates = rows.map((r) => toCandidate(r, "text"));
       message = candidates.length
         ? `${new Set(candidates.map((c) => c.site.id)).size} 处地点匹配 "${q}"`
@@ -260,7 +165,7 @@ export class ElevatorLookup {
         callId: c.id,
         ringingAt: c.ringingAt.toISOString(),
         elevatorId: c.elevatorId,
-        rescueCode: c.elevator?.rescueCode ?? c.rescueCode ?? null,
+        rescueCode: c.elevatorRescueCode ?? c.rescueCode ?? null,
         incidentId: c.incidentId,
       })),
       nearbyAlarms,

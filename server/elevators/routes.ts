@@ -1,12 +1,12 @@
 import { z } from "zod";
 import type { ApiRouter } from "../platform/http.ts";
 import { CITY_READERS } from "../auth/roles.ts";
-import type { PrismaClient } from "../platform/db/generated/client.ts";
 import { lookupResult } from "../contracts/index.ts";
 import { ElevatorLookup } from "./lookup.ts";
+import type { ElevatorRepository } from "./repository.ts";
 
-export function registerElevatorLookupRoutes(api: ApiRouter, prisma: PrismaClient): void {
-  const lookup = new ElevatorLookup(prisma);
+export function registerElevatorLookupRoutes(api: ApiRouter, deps: { elevators: ElevatorRepository }): void {
+  const lookup = new ElevatorLookup(deps.elevators);
   api.route({
     method: "get",
     path: "/api/elevators/lookup",

@@ -1,18 +1,19 @@
 import { z } from "zod";
 import type { ApiRouter } from "../platform/http.ts";
 import { CITY_READERS, FIELD, OPERATORS, READERS } from "../auth/roles.ts";
-import { actorOfUser, scopes } from "../auth/scopes.ts";
+import { accessChecks, actorOfUser, scopeOf } from "../auth/scopes.ts";
+import type { AccessRepository } from "../auth/repository.ts";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import { causeClasses, incidentStatuses, incidentView, massEventView, timelineEventView, timelineView } from "../contracts/index.ts";
 import { ApiError, errors } from "../platform/errors.ts";
 import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
-import { listIncidentViews, requireIncidentView } from "./presenter.ts";
+import type { IncidentCursor, IncidentReads } from "./repository/reads.ts";
 import { isOpen } from "./lifecycle.ts";
 import { applyMassTransition, applyTransition, closeMassEventIfDone, listMassEvents, loadMassEvent, loadTimeline, presentEvent, recordStep } from "./commands.ts";
 
 const idParams = z.object({ id: z.coerce.number().int().positive() });
 
-/** Kept for old clients and ignored: the actor is the signed-in user (issue 6). */
+/** Kept for old clients and ignored: the actor is the signed-in user. */
 const actor = z
   .object({ type: z.enum(["user", "team", "system"]), id: z.string().min(1).max(64).nullable().default(null) })
   .optional();
@@ -36,13 +37,38 @@ const transitionBody = z
 
 const transitionsReply = z.object({ incident: incidentView });
 
+/**
+ * The list's page marker: opaque to clients (base64url of the last incident's sort key), so the paging
+ * scheme can change without breaking them.
+ */
+const cursorKey = z.object({ reportedAt: z.iso.datetime(), id: z.number().int().positive() });
+export const encodeCursor = (c: IncidentCursor) => Buffer.from(JSON.stringify([c.reportedAt, c.id])).toString("base64url");
+function decodeCursor(value: string): IncidentCursor | null {
+  try {
+    const [reportedAt, id] = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as [unknown, unknown];
+    const parsed = cursorKey.safeParse({ reportedAt, id });
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+const cursorParam = z
+  .string()
+  .max(200)
+  .transform((value, ctx) => {
+    const cursor = decodeCursor(value);
+    if (!cursor) ctx.addIssue({ code: "custom", message: "not a cursor this list gave out (X-Next-Cursor)" });
+    return cursor ?? z.NEVER;
+  });
+
 export function registerIncidentRoutes(
   api: ApiRouter,
   prisma: PrismaClient,
-  deps: { uow: UnitOfWork; clock?: () => Date; maxFutureSkewMs?: number },
+  deps: { reads: IncidentReads; access: AccessRepository; uow: UnitOfWork; clock?: () => Date; maxFutureSkewMs?: number },
 ): void {
   const clock = deps.clock ?? (() => new Date());
-  const scope = scopes(prisma);
+  const { reads } = deps;
+  const scope = accessChecks(deps.access);
   const when = (value: string | undefined) => {
     const now = clock();
     if (value === undefined) return now;
@@ -53,27 +79,29 @@ export function registerIncidentRoutes(
     }
     return t;
   };
-  const loadView = (id: number) => requireIncidentView(prisma, id);
+  const loadView = async (id: number) => {
+    const view = await reads.view(id);
+    if (!view) throw errors.notFound(`incident ${id}`);
+    return view;
+  };
   api.route({
     method: "get",
     path: "/api/incidents",
-    summary: "List incidents, newest first",
+    summary:
+      "List the incidents the caller may read, newest first; when more follow, the X-Next-Cursor response header holds the `cursor` for the next page",
     tags: ["incidents"],
     access: READERS,
     query: z.object({
       open: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
       limit: z.coerce.number().int().min(1).max(1000).default(200),
+      cursor: cursorParam.optional(),
     }),
     response: z.array(incidentView),
-    handler: async ({ query, user }) => {
-      const views = await listIncidentViews(prisma, query);
-      if (user.role !== "company_admin") return views;
-      const own = await prisma.incident.findMany({
-        where: { id: { in: views.map((v) => v.id) }, elevator: { maintenanceCompanyId: user.maintenanceCompanyId ?? -1 } },
-        select: { id: true },
-      });
-      const ids = new Set(own.map((r) => r.id));
-      return views.filter((v) => ids.has(v.id));
+    handler: async ({ query, user, res }) => {
+      const page = await reads.list(scopeOf(user), { open: query.open, limit: query.limit, after: query.cursor ?? null });
+      // A header rather than an envelope keeps the body the array existing clients read.
+      if (page.next) res.setHeader("X-Next-Cursor", encodeCursor(page.next));
+      return page.items;
     },
   });
 
@@ -99,9 +127,8 @@ export function registerIncidentRoutes(
     params: idParams,
     response: z.array(timelineEventView),
     handler: async ({ params }) => {
-      const exists = await prisma.incident.count({ where: { id: params.id } });
-      if (!exists) throw errors.notFound(`incident ${params.id}`);
-      const events = await prisma.incidentEvent.findMany({ where: { incidentId: params.id }, orderBy: [{ at: "asc" }, { id: "asc" }] });
+      const events = await reads.timeline(params.id);
+      if (!events) throw errors.notFound(`incident ${params.id}`);
       return events.map(presentEvent);
     },
   });

@@ -1,14 +1,19 @@
 import { z } from "zod";
 import type { ApiRouter } from "../platform/http.ts";
 import { ALL } from "../auth/roles.ts";
-import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { Config } from "../platform/config.ts";
 import type { Dispatch } from "../dispatch/index.ts";
-import { districtView, elevatorCard, elevatorPoints, teamView, type ElevatorPoints } from "../contracts/index.ts";
+import { districtView, elevatorCard, elevatorPoints, teamView } from "../contracts/index.ts";
 import { errors } from "../platform/errors.ts";
+import { scopeOf, teamListedTo } from "../auth/scopes.ts";
+import type { ElevatorRepository } from "../elevators/repository.ts";
+import type { MapRepository } from "./repository.ts";
 
-export function registerMapRoutes(api: ApiRouter, deps: { prisma: PrismaClient; config: Config; dispatch: Dispatch }): void {
-  const { prisma, config, dispatch } = deps;
+export function registerMapRoutes(
+  api: ApiRouter,
+  deps: { map: MapRepository; elevators: ElevatorRepository; config: Config; dispatch: Pick<Dispatch, "teams"> },
+): void {
+  const { map, elevators, config, dispatch } = deps;
 
   api.route({
     method: "get",
@@ -37,19 +42,7 @@ export function registerMapRoutes(api: ApiRouter, deps: { prisma: PrismaClient; 
     tags: ["map"],
     access: ALL,
     response: z.array(districtView),
-    handler: async () => {
-      const rows = await prisma.district.findMany({ orderBy: { code: "asc" } });
-      return rows.map((d) => ({
-        id: d.id,
-        code: d.code,
-        name: d.name,
-        nameEn: d.nameEn,
-        central: d.central,
-        arrivalLimitMinutes: d.arrivalLimitMinutes,
-        center: { lat: d.centerLat, lng: d.centerLng },
-        outline: d.outline,
-      }));
-    },
+    handler: () => map.districts(),
   });
 
   api.route({
@@ -59,21 +52,7 @@ export function registerMapRoutes(api: ApiRouter, deps: { prisma: PrismaClient; 
     tags: ["map"],
     access: ALL,
     response: elevatorPoints,
-    handler: async () => {
-      const rows = (await prisma.$queryRaw`
-        SELECT e.id, s.lat, s.lng, e."rescueCode" AS "rescueCode", (d.id IS NOT NULL) AS "hasDevice"
-        FROM elevators e JOIN sites s ON s.id = e."siteId" LEFT JOIN devices d ON d."elevatorId" = e.id
-        ORDER BY e.id`) as { id: number; lat: number; lng: number; rescueCode: string; hasDevice: boolean }[];
-      const points: ElevatorPoints = { count: rows.length, id: [], lat: [], lng: [], rescueCode: [], hasDevice: [] };
-      for (const row of rows) {
-        points.id.push(row.id);
-        points.lat.push(row.lat);
-        points.lng.push(row.lng);
-        points.rescueCode.push(row.rescueCode);
-        points.hasDevice.push(row.hasDevice);
-      }
-      return points;
-    },
+    handler: () => map.elevatorPoints(),
   });
 
   api.route({
@@ -85,35 +64,9 @@ export function registerMapRoutes(api: ApiRouter, deps: { prisma: PrismaClient; 
     params: z.object({ rescueCode: z.string().regex(/^\d{6}$/, "a rescue code has 6 digits") }),
     response: elevatorCard,
     handler: async ({ params }) => {
-      const e = await prisma.elevator.findUnique({
-        where: { rescueCode: params.rescueCode },
-        include: { site: { include: { district: true } }, maintenanceCompany: true, device: { select: { id: true } } },
-      });
-      if (!e) throw errors.notFound(`elevator with rescue code ${params.rescueCode}`);
-      return {
-        id: e.id,
-        rescueCode: e.rescueCode,
-        registrationCode: e.registrationCode,
-        type: e.type,
-        brand: e.brand,
-        model: e.model,
-        floors: e.floors,
-        unitNo: e.unitNo,
-        usageUnit: e.usageUnit,
-        installDate: e.installDate.toISOString().slice(0, 10),
-        nextInspectionDue: e.nextInspectionDue.toISOString().slice(0, 10),
-        lastMaintenanceAt: e.lastMaintenanceAt?.toISOString() ?? null,
-        inService: e.inService,
-        site: { id: e.site.id, name: e.site.name, address: e.site.address, lat: e.site.lat, lng: e.site.lng },
-        district: { id: e.site.district.id, name: e.site.district.name },
-        maintenanceCompany: {
-          id: e.maintenanceCompany.id,
-          name: e.maintenanceCompany.name,
-          contactName: e.maintenanceCompany.contactName,
-          contactPhone: e.maintenanceCompany.contactPhone,
-        },
-        deviceId: e.device?.id ?? null,
-      };
+      const card = await elevators.card(params.rescueCode);
+      if (!card) throw errors.notFound(`elevator with rescue code ${params.rescueCode}`);
+      return card;
     },
   });
 
@@ -124,9 +77,10 @@ export function registerMapRoutes(api: ApiRouter, deps: { prisma: PrismaClient; 
     tags: ["teams"],
     access: ALL,
     response: z.array(teamView),
+    // The teams are the dispatch engine's live state in memory: no query to scope, and no page to cut short.
     handler: async ({ user }) => {
-      const teams = dispatch.teams.list();
-      return user.role === "company_admin" ? teams.filter((t) => t.maintenanceCompanyId === user.maintenanceCompanyId) : teams;
+      const scope = scopeOf(user);
+      return dispatch.teams.list().filter((team) => teamListedTo(scope, team));
     },
   });
 }

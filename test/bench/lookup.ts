@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import { connectDatabase } from "../../server/platform/db/index.ts";
 import { describeTarget, parseDatabaseUrl } from "../../server/platform/db/target.ts";
 import { ElevatorLookup, type LookupInput } from "../../server/elevators/lookup.ts";
+import { createElevatorRepository } from "../../server/elevators/repository.ts";
 
 export interface LookupBenchResult {
   database: string;
@@ -68,7 +69,7 @@ export async function runLookupBench(options: { databaseUrl?: string; iterations
       benchAlarms += inserted;
     }
 
-    const lookup = new ElevatorLookup(prisma);
+    const lookup = new ElevatorLookup(createElevatorRepository(prisma));
     const base = { radiusM: 1000, limit: 20 } satisfies Partial<LookupInput>;
     const mutate = (code: string, i: number) => code.slice(0, 5) + String((Number(code[5]) + 1 + (i % 8)) % 10);
     const kinds: Record<string, (i: number) => LookupInput> = {

@@ -5,6 +5,7 @@ import { startTestPlatform } from "../support/platform.ts";
 import { createTestDatabase } from "../support/database.ts";
 import { login } from "../support/clients.ts";
 import { verifyAuditChain } from "../../server/audit/log.ts";
+import { createAuditRepository } from "../../server/audit/repository.ts";
 
 const run = promisify(execFile);
 
@@ -19,7 +20,7 @@ describe("audit chain", () => {
         await login(platform.baseUrl, "admin");
         const res = await platform.fetch("/api/calls", { method: "POST", body: JSON.stringify({ callerNumber: "13800000001" }) });
         expect(res.status).toBe(201);
-        const intact = await verifyAuditChain(platform.db.prisma);
+        const intact = await verifyAuditChain(createAuditRepository(platform.db.prisma));
         expect(intact).toMatchObject({ ok: true });
         expect(intact.rows).toBeGreaterThanOrEqual(3);
 
@@ -32,7 +33,7 @@ describe("audit chain", () => {
            UPDATE audit_log SET actor = 'mallory' WHERE id = (SELECT min(id) FROM audit_log);
            ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change;`,
         );
-        const broken = await verifyAuditChain(platform.db.prisma);
+        const broken = await verifyAuditChain(createAuditRepository(platform.db.prisma));
         expect(broken.ok).toBe(false);
         expect(broken.brokenAt).not.toBeNull();
       } finally {

@@ -14,6 +14,7 @@ import { connectDatabase } from "../../server/platform/db/index.ts";
 import { parseDatabaseUrl } from "../../server/platform/db/target.ts";
 import { startPlatform, type Platform } from "../../server/app.ts";
 import { mosquittoConf, mosquittoFiles } from "../../server/devices/mosquitto.ts";
+import { createDeviceRepository } from "../../server/devices/repository.ts";
 import { demoDeviceId, demoDeviceSecret } from "../../server/devices/secrets.ts";
 import { topics } from "../../server/devices/protocol.ts";
 
@@ -53,7 +54,7 @@ describe.skipIf(missing)("iot: external Mosquitto with the exported password and
   beforeAll(async () => {
     database = await createTestDatabase();
     const db = await connectDatabase(parseDatabaseUrl(database.url));
-    const files = await mosquittoFiles(db.prisma, platformUser).finally(() => db.close());
+    const files = await mosquittoFiles(createDeviceRepository(db.prisma), platformUser).finally(() => db.close());
     expect(files.devices).toBeGreaterThan(100);
     expect(files.skippedWithoutHash).toEqual([]);
 
