@@ -144,6 +144,17 @@ export const incidentView = z.object({
 });
 export type IncidentView = z.infer<typeof incidentView>;
 
+/**
+ * One of a team's live offers, as the team's phone reads it: still to answer (`offered`) or taken and not
+ * yet finished (`accepted`; arrivedAt is set once on scene), with the incident it is for.
+ */
+export const teamOfferView = offerView.extend({
+  respondedAt: z.string().nullable(),
+  arrivedAt: z.string().nullable(),
+  incident: incidentView,
+});
+export type TeamOfferView = z.infer<typeof teamOfferView>;
+
 // --- dispatch engine and SLA ---
 export const rankedTeamView = z.object({
   teamId: z.number().int(),

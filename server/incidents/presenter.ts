@@ -108,6 +108,12 @@ export async function requireIncidentView(db: DbClient, id: number): Promise<Inc
   return view;
 }
 
+/** The views of the given incidents, in no particular order; ids without an incident are left out. */
+export async function loadIncidentViews(db: DbClient, ids: readonly number[]): Promise<IncidentView[]> {
+  if (ids.length === 0) return [];
+  return queryIncidentViews(db, Prisma.sql`i.id = ANY(${[...ids]}::int[])`);
+}
+
 export async function listIncidentViews(db: DbClient, filter: { open: boolean; limit: number }): Promise<IncidentView[]> {
   return queryIncidentViews(
     db,

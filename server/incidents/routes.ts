@@ -1,18 +1,18 @@
 import { z } from "zod";
 import type { ApiRouter } from "../platform/http.ts";
-import { CITY_READERS, FIELD, OPERATORS, READERS } from "../auth/roles.ts";
+import { ALL, CITY_READERS, FIELD, OPERATORS, READERS } from "../auth/roles.ts";
 import { actorOfUser, scopes } from "../auth/scopes.ts";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
-import { causeClasses, incidentStatuses, incidentView, massEventView, timelineEventView, timelineView } from "../contracts/index.ts";
+import { causeClasses, incidentStatuses, incidentView, massEventView, teamOfferView, timelineEventView, timelineView } from "../contracts/index.ts";
 import { ApiError, errors } from "../platform/errors.ts";
 import type { DomainEvents } from "../platform/events.ts";
-import { listIncidentViews, requireIncidentView } from "./presenter.ts";
+import { listIncidentViews, loadIncidentViews, requireIncidentView } from "./presenter.ts";
 import { isOpen } from "./lifecycle.ts";
 import { applyMassTransition, applyTransition, closeMassEventIfDone, listMassEvents, loadMassEvent, loadTimeline, presentEvent, recordStep } from "./commands.ts";
 
 const idParams = z.object({ id: z.coerce.number().int().positive() });
 
-/** Kept for old clients and ignored: the actor is the signed-in user (issue 6). */
+/** Kept for old clients and ignored: the actor is the signed-in user. */
 const actor = z
   .object({ type: z.enum(["user", "team", "system"]), id: z.string().min(1).max(64).nullable().default(null) })
   .optional();
@@ -107,7 +107,33 @@ export function registerIncidentRoutes(
     },
   });
 
-  // ---- issue 4: lifecycle commands, steps, timeline, mass events ----
+  api.route({
+    method: "get",
+    path: "/api/teams/{id}/offers",
+    summary: "A team's live offers (to answer, or accepted and not yet finished) with their incidents: what its phone shows",
+    tags: ["teams"],
+    // Readers see any team (a company admin only its company's), a rescuer only the own team.
+    access: ALL,
+    scope: (user, { params }) => scope.team(user, params.id),
+    params: idParams,
+    response: z.array(teamOfferView),
+    handler: async ({ params }) => {
+      if (!(await prisma.team.count({ where: { id: params.id } }))) throw errors.notFound(`team ${params.id}`);
+      const offers = await prisma.dispatchOffer.findMany({
+        where: { teamId: params.id, status: { in: ["offered", "accepted"] } },
+        orderBy: [{ offeredAt: "asc" }, { id: "asc" }],
+      });
+      const incidents = new Map((await loadIncidentViews(prisma, [...new Set(offers.map((o) => o.incidentId))])).map((v) => [v.id, v]));
+      return offers.flatMap((offer) => {
+        const incident = incidents.get(offer.incidentId);
+        const view = incident?.offers.find((o) => o.id === offer.id);
+        if (!incident || !view) return [];
+        return [{ ...view, respondedAt: offer.respondedAt?.toISOString() ?? null, arrivedAt: offer.arrivedAt?.toISOString() ?? null, incident }];
+      });
+    },
+  });
+
+  // ---- lifecycle commands, steps, timeline, mass events ----
   api.route({
     method: "post",
     path: "/api/incidents/{id}/transitions",
@@ -225,5 +251,4 @@ export function registerIncidentRoutes(
       return { massEvent, ...result };
     },
   });
-  // ---- end issue 4 ----
 }
