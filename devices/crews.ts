@@ -1,4 +1,5 @@
-import type { IncidentView, TeamOfferView, TeamView } from "../server/contracts/index.ts";
+import { io, type Socket } from "socket.io-client";
+import type { ClientToServerEvents, IncidentView, ServerToClientEvents, TeamOfferView, TeamView } from "../server/contracts/index.ts";
 
 /**
  * Demo rescue crews for `npm start`: what the teams' phones would do, through the public REST API with a
@@ -9,10 +10,15 @@ import type { IncidentView, TeamOfferView, TeamView } from "../server/contracts/
  *
  * The crews play the demo accounts they are given (the seed's `crew-<team id>`, one per team without a
  * human account); teams with an account of their own (rescuer1, ...) are left to that user.
+ *
+ * Like a phone app, a crew keeps a Socket.io connection open and asks for its offers when a push says its
+ * team has news, every tick while it has work, and otherwise only every `idlePollMs` (a safety net for a
+ * missed push): a few hundred idle crews polling every few seconds would cost the server a good part of
+ * a core on PGlite.
  */
 export interface CrewOptions {
   tickMs: number;
-  /** How often a crew with nothing to do asks for offers (spread over the crews; a busy crew asks every tick). */
+  /** How often a crew with nothing to do asks for offers unprompted (a push or work makes it ask every tick). */
   idlePollMs: number;
   /** Seconds an offered team takes to accept, uniformly in [min, max]. */
   acceptAfterS: [number, number];
@@ -24,7 +30,7 @@ export interface CrewOptions {
 
 export const demoCrewOptions: CrewOptions = {
   tickMs: 2000,
-  idlePollMs: 10_000,
+  idlePollMs: 60_000,
   acceptAfterS: [15, 40],
   departAfterS: 10,
   releaseAfterS: [120, 300],
@@ -56,6 +62,9 @@ interface Crew {
   cookie: string | null;
   teamId: number | null;
   nextPollAt: number;
+  /** A push arrived since the crew last asked for its offers. */
+  poked: boolean;
+  socket: Socket<ServerToClientEvents, ClientToServerEvents> | null;
   trips: Map<number, Trip>;
   acceptedAt: Map<number, number>;
 }
@@ -72,16 +81,19 @@ class HttpError extends Error {
 /** A fixed fraction in [0, 1) per id, so each offer's delays are random-looking but stable across ticks. */
 const spread = (id: number, salt: number) => ((Math.imul(id * 31 + salt, 2654435761) >>> 0) % 1000) / 1000;
 const between = ([min, max]: [number, number], id: number, salt: number) => min + (max - min) * spread(id, salt);
+const SIGN_INS_PER_TICK = 20;
 
 export function runDemoCrews(accounts: CrewAccounts, log: CrewLog, options: CrewOptions = demoCrewOptions) {
   const seconds = (s: number) => (s * 1000) / options.timeScale;
   const started = Date.now();
-  // Sign-ins (a scrypt check each on the server) are spread over the first idle period, not all at once.
   const crews: Crew[] = accounts.usernames.map((username, i) => ({
     username,
     cookie: null,
     teamId: null,
-    nextPollAt: started + (options.idlePollMs * i) / Math.max(1, accounts.usernames.length),
+    // Sign-ins (a scrypt check each on the server) are spread over a few ticks, not all at once.
+    nextPollAt: started + options.tickMs * Math.floor(i / SIGN_INS_PER_TICK),
+    poked: false,
+    socket: null,
     trips: new Map(),
     acceptedAt: new Map(),
   }));
@@ -121,12 +133,26 @@ export function runDemoCrews(accounts: CrewAccounts, log: CrewLog, options: Crew
         return false;
       }
       crew.teamId = me.teamId;
+      if (crew.cookie) listen(crew, crew.cookie);
       return crew.cookie !== null;
     } catch (error) {
       log.warn({ username: crew.username, err: (error as Error).message }, "demo crew cannot sign in; trying again in a minute");
       crew.nextPollAt = Date.now() + 60_000;
       return false;
     }
+  }
+
+  /** Pushes about the team's incidents (a new offer, a withdrawal) make the crew look at once. */
+  function listen(crew: Crew, cookie: string): void {
+    crew.socket?.close();
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(accounts.baseUrl, { transports: ["websocket"], extraHeaders: { cookie } });
+    socket.on("incident:updated", (incident) => {
+      if (!incident.offers.some((o) => o.teamId === crew.teamId)) return;
+      crew.poked = true;
+      crew.nextPollAt = Math.min(crew.nextPollAt, Date.now());
+    });
+    socket.on("connect_error", () => socket.close()); // polling carries on; the next sign-in tries again
+    crew.socket = socket;
   }
 
   const act = async (crew: Crew, what: string, id: number, action: () => Promise<unknown>): Promise<boolean> => {
@@ -182,6 +208,7 @@ export function runDemoCrews(accounts: CrewAccounts, log: CrewLog, options: Crew
 
   async function step(crew: Crew): Promise<void> {
     if (!crew.cookie && !(await signIn(crew))) return;
+    crew.poked = false;
     const offers = await request<TeamOfferView[]>(crew, "GET", `/api/teams/${crew.teamId}/offers`);
     const now = Date.now();
     for (const offer of offers) {
@@ -201,8 +228,8 @@ export function runDemoCrews(accounts: CrewAccounts, log: CrewLog, options: Crew
     const live = new Set(offers.map((o) => o.id));
     for (const id of crew.trips.keys()) if (!live.has(id)) crew.trips.delete(id);
     for (const id of crew.acceptedAt.keys()) if (!live.has(id)) crew.acceptedAt.delete(id);
-    // A crew with work asks again next tick; an idle one every idlePollMs.
-    crew.nextPollAt = offers.length > 0 ? now : now + options.idlePollMs;
+    // A crew with work, or pushed meanwhile, asks again next tick; an idle one every idlePollMs.
+    crew.nextPollAt = offers.length > 0 || crew.poked ? now : now + options.idlePollMs;
   }
 
   const tick = async () => {
@@ -234,6 +261,7 @@ export function runDemoCrews(accounts: CrewAccounts, log: CrewLog, options: Crew
       stopped = true;
       clearInterval(timer);
       while (running) await new Promise((r) => setTimeout(r, 20));
+      for (const crew of crews) crew.socket?.close();
       // Sign out like a phone switched off, so restarts leave no sessions behind (best effort, briefly).
       const signedIn = crews.filter((c) => c.cookie);
       await Promise.race([

@@ -8,7 +8,8 @@ import type { CallView, IncidentView, TeamView } from "../../server/contracts/in
 
 /**
  * The demo crews of `npm start`, 100 times faster: accept, drive (positions pushed live), arrive by position,
- * release. They act over HTTP with their own rescuer sessions; the test checks the outcome in the database.
+ * release. They act over HTTP with their own rescuer sessions, woken by their socket's pushes (the idle poll
+ * stays at its minute); the test checks the outcome in the database.
  */
 describe("demo rescue crews", () => {
   let platform: TestPlatform;
@@ -30,7 +31,6 @@ describe("demo rescue crews", () => {
     crews = runDemoCrews({ baseUrl: platform.baseUrl, usernames: accounts.map((a) => a.username), password: DEMO_PASSWORD }, createLogger("silent"), {
       ...demoCrewOptions,
       tickMs: 100,
-      idlePollMs: 300,
       timeScale: 100,
     });
   });
