@@ -14,7 +14,7 @@ import {
   type DeviceCommand,
   type StatusPayload,
   type UplinkKind,
-} from "../server/devices/protocol.ts";
+} from "../server/contracts/protocol.ts";
 import {
   defaultMotionParams,
   initialMotion,

@@ -13,8 +13,9 @@ import type { RandomGenerator } from "pure-rand/types/RandomGenerator";
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64";
 import { uniformInt } from "pure-rand/distribution/uniformInt";
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
-import { demoDeviceId, demoDeviceSecret } from "../server/devices/secrets.ts";
-import { topics, type AlarmCode } from "../server/devices/protocol.ts";
+import { demoDeviceId, demoDeviceSecret } from "../server/contracts/demo.ts";
+import { topics, type AlarmCode } from "../server/contracts/protocol.ts";
+import { hmacSha256 } from "./crypto.ts";
 import { SimulatedDevice } from "./device.ts";
 import { inDoorZone, powerCut, strandBetweenFloors } from "./motion.ts";
 
@@ -142,7 +143,7 @@ export function runFleet(opts: FleetOptions): FleetHandle {
       new SimulatedDevice({
         brokerUrl: opts.brokerUrl,
         deviceId: id,
-        secret: demoDeviceSecret(id, opts.demoKey),
+        secret: demoDeviceSecret(hmacSha256, id, opts.demoKey),
         floors: uniformInt(rng, 6, 33),
         autoTick: false,
         statusIntervalIdleMs: opts.statusIntervalIdleMs,

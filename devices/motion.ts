@@ -6,7 +6,7 @@ import type { RandomGenerator } from "pure-rand/types/RandomGenerator";
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64";
 import { uniformInt } from "pure-rand/distribution/uniformInt";
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
-import type { StatusPayload } from "../server/devices/protocol.ts";
+import type { StatusPayload } from "../server/contracts/protocol.ts";
 
 export type { RandomGenerator };
 type Direction = StatusPayload["dir"];

@@ -7,8 +7,8 @@
  */
 import { parseArgs } from "node:util";
 import crypto from "node:crypto";
-import { demoTelephonySecret } from "../server/calls/signature.ts";
-import { DEFAULT_DEMO_DEVICE_KEY } from "../server/devices/secrets.ts";
+import { DEFAULT_DEMO_DEVICE_KEY, demoTelephonySecret } from "../server/contracts/demo.ts";
+import { hmacSha256 } from "./crypto.ts";
 import { postCallEvent, type CallEvent } from "./pbx.ts";
 
 const USAGE = `usage: npm run call -- [options]
@@ -52,7 +52,7 @@ if (values.code !== undefined && !/^\d{6}$/.test(values.code)) fail("--code is a
 const caller = values.caller ?? `13${crypto.randomInt(100_000_000, 999_999_999)}`;
 const answerAfter = seconds("answer-after", values["answer-after"])!;
 const hangupAfter = seconds("hangup-after", values["hangup-after"]);
-const secret = values.secret ?? (process.env.TELEPHONY_SECRET || demoTelephonySecret(process.env.DEMO_DEVICE_KEY || DEFAULT_DEMO_DEVICE_KEY));
+const secret = values.secret ?? (process.env.TELEPHONY_SECRET || demoTelephonySecret(hmacSha256, process.env.DEMO_DEVICE_KEY || DEFAULT_DEMO_DEVICE_KEY));
 const callId = `sim-${Date.now().toString(36)}-${crypto.randomBytes(2).toString("hex")}`;
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 

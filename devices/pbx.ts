@@ -1,15 +1,8 @@
-import { signTelephony } from "../server/calls/signature.ts";
+import { SIGNATURE_HEADER, TELEPHONY_PATH, TIMESTAMP_HEADER, telephonySignature, type TelephonyEvent } from "../server/contracts/telephony.ts";
+import { hmacSha256 } from "./crypto.ts";
 
-export interface CallEvent {
-  event: "ringing" | "answered" | "ended";
-  callId: string;
-  callerNumber?: string;
-  line?: string;
-  agent?: string;
-  /** Keyed in by the caller at the IVR prompt (请输入电梯救援识别码). */
-  rescueCode?: string;
-  at?: string;
-}
+/** A call event as the PBX sends it (the webhook's own schema, server/contracts/telephony.ts). */
+export type CallEvent = TelephonyEvent;
 
 /**
  * POST one call event to the platform's telephony webhook as a PBX / call centre does: HMAC-SHA256 of
@@ -23,10 +16,10 @@ export function postCallEvent(
 ): Promise<Response> {
   const raw = overrides.raw ?? JSON.stringify(body);
   const timestamp = String(overrides.timestamp ?? Math.floor(Date.now() / 1000));
-  const signature = overrides.signature ?? `sha256=${signTelephony(overrides.secret ?? secret, timestamp, raw)}`;
-  return fetch(new URL("/api/telephony/events", baseUrl), {
+  const signature = overrides.signature ?? `sha256=${telephonySignature(hmacSha256, overrides.secret ?? secret, timestamp, raw)}`;
+  return fetch(new URL(TELEPHONY_PATH, baseUrl), {
     method: "POST",
-    headers: { "content-type": "application/json", "x-timestamp": timestamp, "x-signature": signature },
+    headers: { "content-type": "application/json", [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signature },
     body: raw,
   });
 }

@@ -7,7 +7,7 @@ import { createLogger } from "./platform/logger.ts";
 import { startPlatform, type Platform } from "./app.ts";
 import { runFleet, type FleetHandle } from "../devices/fleet.ts";
 import { runDemoCrews } from "../devices/crews.ts";
-import { DEMO_PASSWORD } from "./seed/tianjin.ts";
+import { DEMO_CREW_PREFIX, DEMO_PASSWORD } from "./seed/tianjin.ts";
 
 async function main(): Promise<void> {
   let config;
@@ -39,7 +39,27 @@ async function main(): Promise<void> {
     });
   }
 
-  const crews = config.demo.load && config.demo.simulatorCrews ? runDemoCrews(platform, log.child({ part: "crews" })) : null;
+  // The demo crews are outside clients: they sign in with the seed's crew accounts over the loopback and use
+  // the public REST API like a rescuer's phone.
+  const crewAccounts =
+    config.demo.load && config.demo.simulatorCrews
+      ? await platform.db.prisma.user.findMany({
+          where: { role: "rescuer", disabled: false, username: { startsWith: DEMO_CREW_PREFIX } },
+          select: { username: true },
+          orderBy: { id: "asc" },
+        })
+      : [];
+  if (config.demo.load && config.demo.simulatorCrews && crewAccounts.length === 0) {
+    log.warn("no demo crew accounts (crew-<team id>) in this database: it was seeded before they existed; demo teams wait for a dispatcher");
+  }
+  const loopback = ["0.0.0.0", "::", ""].includes(config.host) ? "127.0.0.1" : config.host.includes(":") ? `[${config.host}]` : config.host;
+  const crews =
+    crewAccounts.length > 0
+      ? runDemoCrews(
+          { baseUrl: `http://${loopback}:${platform.httpPort}`, usernames: crewAccounts.map((u) => u.username), password: DEMO_PASSWORD },
+          log.child({ part: "crews" }),
+        )
+      : null;
 
   const url = `http://localhost:${platform.httpPort}`;
   // A real rescue code of a simulated (online) elevator, so the suggested demo call shows live status.
@@ -57,7 +77,9 @@ async function main(): Promise<void> {
       demoLift
         ? `  phone call try: npm run call -- --url ${url} --code ${demoLift.rescueCode}   (96333 rings on the console)`
         : "",
-      crews ? "  crews      demo rescue teams accept offers after 15-40 s and drive to the site (SIMULATOR_CREWS=0: all by hand)" : "",
+      crews
+        ? `  crews      ${crews.crews} demo rescue teams (accounts crew-<team id>) accept offers after 15-40 s and drive to the site (SIMULATOR_CREWS=0: all by hand)`
+        : "",
       config.demo.load
         ? `  demo accounts (password ${DEMO_PASSWORD}): dispatcher, supervisor, admin, company1, rescuer1`
         : "",

@@ -13,9 +13,9 @@ import type {
   TeamView,
   TimelineEventView,
 } from "../../server/contracts/index.ts";
+import { CITY_READERS, OPERATORS, type Role } from "../../server/contracts/index.ts";
 import { api, errorMessage, fallbackConfig, type ClientConfig } from "./api.ts";
 import { playEntrapmentAlert } from "./alerts/sound.ts";
-import { CITY_READERS, OPERATORS, type Role } from "../../server/auth/roles.ts";
 
 export type ConnectionState = "connected" | "disconnected";
 export type ErrorKey = "config" | "districts" | "elevators" | "teams" | "incidents" | "calls" | "massEvents";

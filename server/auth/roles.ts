@@ -1,6 +1,7 @@
-/** The five kinds of account (prisma `Role`). */
-export const roles = ["dispatcher", "rescuer", "supervisor", "company_admin", "admin"] as const;
-export type Role = (typeof roles)[number];
+import type { Role } from "../contracts/roles.ts";
+
+// The role list and the named rule sets are shared with the console: one definition, in the contracts.
+export { roles, ALL, READERS, CITY_READERS, OPERATORS, FIELD, ADMINS, AUDITORS, SEES_PHONE_NUMBERS, type Role } from "../contracts/roles.ts";
 
 /** The signed-in user a request or socket acts as. */
 export interface SessionUser {
@@ -18,22 +19,6 @@ export interface SessionUser {
  * telephony webhook; a session grants nothing), or the roles allowed.
  */
 export type Access = "public" | "machine" | readonly Role[];
-
-// Named rule sets, so routes read as policy rather than lists.
-export const ALL: readonly Role[] = roles;
-/** Everyone who reads the city-wide operational picture (company admins are scoped by the route). */
-export const READERS: readonly Role[] = ["dispatcher", "supervisor", "company_admin", "admin"];
-/** Operational changes at the centre: the supervisor reads everything and changes nothing. */
-/** The centre and the regulator: city-wide reads without company scoping. */
-export const CITY_READERS: readonly Role[] = ["dispatcher", "supervisor", "admin"];
-export const OPERATORS: readonly Role[] = ["dispatcher", "admin"];
-/** Operational changes a rescue team makes for itself (scoped to its own team by the route). */
-export const FIELD: readonly Role[] = ["dispatcher", "rescuer", "admin"];
-export const ADMINS: readonly Role[] = ["admin"];
-export const AUDITORS: readonly Role[] = ["supervisor", "admin"];
-
-/** Roles that see callers' phone numbers in full; everyone else gets them masked. */
-export const SEES_PHONE_NUMBERS: readonly Role[] = ["dispatcher", "admin"];
 
 /** 13812341234 -> 138****1234. */
 export function maskPhone(value: string): string {

@@ -6,6 +6,7 @@ import { actorOfUser } from "../auth/scopes.ts";
 import { ApiError, errors } from "../platform/errors.ts";
 import { callView, incidentKinds, incidentView } from "../contracts/index.ts";
 import { verifyTelephony } from "./signature.ts";
+import { SIGNATURE_HEADER, TELEPHONY_PATH, TIMESTAMP_HEADER, telephonyEventBody } from "../contracts/telephony.ts";
 import type { CallService } from "./service.ts";
 
 const iso = z.iso.datetime({ offset: true, message: "an ISO 8601 time with offset, e.g. 2026-11-27T08:00:00Z" });
@@ -18,19 +19,8 @@ const rescueCode = z.string().regex(/^\d{6}$/, "a rescue code has 6 digits");
 const label = z.string().trim().min(1).max(128);
 const actor = z
   .object({ type: z.enum(["user", "team", "system"]), id: z.string().min(1).max(64).nullable().default(null) })
-  .optional(); // ignored: the actor is the signed-in user (issue 6)
+  .optional(); // ignored: the actor is the signed-in user
 const count = z.number().int().min(0).max(100);
-
-export const telephonyEventBody = z.object({
-  event: z.enum(["ringing", "answered", "ended"]),
-  callId: z.string().trim().min(1).max(128),
-  callerNumber: phone.optional(),
-  line: label.optional(),
-  agent: label.optional(),
-  recordingRef: z.string().trim().min(1).max(512).optional(),
-  rescueCode: rescueCode.optional(),
-  at: iso.optional(),
-});
 
 const incidentRequest = {
   kind: z.enum(incidentKinds).default("entrapment"),
@@ -58,8 +48,8 @@ export function telephonyAuth(options: { secret: string | null; clock: () => Dat
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const check = verifyTelephony({
         secret: options.secret,
-        timestamp: req.get("x-timestamp") ?? undefined,
-        signature: req.get("x-signature") ?? undefined,
+        timestamp: req.get(TIMESTAMP_HEADER) ?? undefined,
+        signature: req.get(SIGNATURE_HEADER) ?? undefined,
         rawBody: body,
         nowMs: options.clock().getTime(),
       });
@@ -79,7 +69,8 @@ export function telephonyAuth(options: { secret: string | null; clock: () => Dat
   ];
 }
 
-export const TELEPHONY_PATH = "/api/telephony/events";
+// The app mounts the webhook by this path; it is the contracts' (the PBX simulator posts to it).
+export { TELEPHONY_PATH };
 
 /** Routes of calls; the app mounts telephonyAuth() on TELEPHONY_PATH before its JSON parser. */
 export function registerCallRoutes(api: ApiRouter, deps: { calls: CallService }): void {

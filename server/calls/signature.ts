@@ -1,11 +1,13 @@
 import crypto from "node:crypto";
+import { demoTelephonySecret as deriveDemoTelephonySecret } from "../contracts/demo.ts";
+import { MAX_SKEW_S, telephonySignature } from "../contracts/telephony.ts";
+import { hmacSha256 } from "../platform/hmac.ts";
 
 /**
- * Webhook authentication for the telephony side: HMAC-SHA256 over `timestamp + "." + rawBody` with the
- * shared TELEPHONY_SECRET, hex-encoded, sent as `X-Signature: sha256=<hex>` with `X-Timestamp: <unix s>`.
- * The timestamp inside the signed text stops an old delivery from being replayed with a new header.
+ * Webhook authentication for the telephony side. What is signed, the headers and the skew limit are the
+ * contracts' (server/contracts/telephony.ts), where a PBX integrator and the simulator read them.
  */
-export const MAX_SKEW_S = 300;
+export { MAX_SKEW_S };
 
 /**
  * The webhook secret of a demo installation without TELEPHONY_SECRET: derived from the (public) demo key
@@ -13,11 +15,11 @@ export const MAX_SKEW_S = 300;
  * Never a production secret: the server warns at start while it is in use.
  */
 export function demoTelephonySecret(demoKey: string): string {
-  return crypto.createHmac("sha256", demoKey).update("telephony-webhook").digest("base64url");
+  return deriveDemoTelephonySecret(hmacSha256, demoKey);
 }
 
 export function signTelephony(secret: string, timestamp: string, rawBody: string | Buffer): string {
-  return crypto.createHmac("sha256", secret).update(`${timestamp}.`).update(rawBody).digest("hex");
+  return telephonySignature(hmacSha256, secret, timestamp, rawBody);
 }
 
 export type SignatureCheck =

@@ -1,16 +1,21 @@
 /**
- * The one contracts module shared by server and client: REST response shapes and Socket.io events.
- * Server routes validate/present with these schemas; the client imports the inferred types.
+ * The contracts shared by server and console: REST response shapes and Socket.io events, and (re-exported
+ * from their own files) the incident state machine, the response intervals and the role lists. Server
+ * routes validate/present with these schemas; the client imports the inferred types. Pure code only:
+ * the console and the device simulator reach the server through this folder and nothing else
+ * (docs/architecture.md, "Boundaries"; enforced by `npm run check:boundaries`).
  */
 import { z } from "zod";
-import { incidentStatuses } from "../incidents/lifecycle.ts";
+import { incidentStatuses } from "./lifecycle.ts";
+
+export * from "./lifecycle.ts";
+export * from "./intervals.ts";
+export * from "./roles.ts";
 
 export const latLng = { lat: z.number(), lng: z.number() };
 
 export const teamKinds = ["maintenance", "rescue_station", "fire"] as const;
 export const teamStatuses = ["available", "offered", "busy", "off_duty", "offline"] as const;
-// The state machine owns the list of statuses; the contracts repeat none of it.
-export { incidentStatuses };
 export const incidentKinds = ["entrapment", "fault", "other"] as const;
 export const incidentSources = ["call", "alarm", "manual"] as const;
 export const offerStatuses = ["offered", "accepted", "declined", "expired", "withdrawn", "completed"] as const;
@@ -122,7 +127,7 @@ export const incidentView = z.object({
   }),
   district: z.object({ id: z.number().int(), name: z.string() }),
   offers: z.array(offerView),
-  // --- issue 4: counts, cause, grouping ---
+  // Counts, cause and grouping.
   acceptedAt: z.string().nullable(),
   enRouteAt: z.string().nullable(),
   trappedCount: z.number().int().nullable(),
@@ -130,7 +135,6 @@ export const incidentView = z.object({
   causeClass: z.string().nullable(),
   causeText: z.string().nullable(),
   massEventId: z.number().int().nullable(),
-  // --- end issue 4 ---
   /**
    * The id of the incident's latest timeline event. Every change appends one in its transaction, so the
    * number grows with each change: a console drops a copy older than the one it holds (a push that arrives
@@ -140,7 +144,18 @@ export const incidentView = z.object({
 });
 export type IncidentView = z.infer<typeof incidentView>;
 
-// --- dispatch engine and SLA (issue 5) ---
+/**
+ * One of a team's live offers, as the team's phone reads it: still to answer (`offered`) or taken and not
+ * yet finished (`accepted`; arrivedAt is set once on scene), with the incident it is for.
+ */
+export const teamOfferView = offerView.extend({
+  respondedAt: z.string().nullable(),
+  arrivedAt: z.string().nullable(),
+  incident: incidentView,
+});
+export type TeamOfferView = z.infer<typeof teamOfferView>;
+
+// --- dispatch engine and SLA ---
 export const rankedTeamView = z.object({
   teamId: z.number().int(),
   teamName: z.string(),
@@ -201,7 +216,7 @@ export interface ClientToServerEvents {
   "incidents:list": (ack: (reply: { data: IncidentView[] } | { error: string }) => void) => void;
 }
 
-// ---- Issue 3 (elevator IoT): alarms, device registry, live elevator status ----
+// ---- elevator IoT: alarms, device registry, live elevator status ----
 
 export const alarmView = z.object({
   id: z.number().int(),
@@ -266,13 +281,13 @@ export const elevatorLiveView = z.object({
 });
 export type ElevatorLiveView = z.infer<typeof elevatorLiveView>;
 
-// Declaration merging keeps issue 3's events apart from the lines above.
+// Declaration merging keeps the IoT events apart from the lines above.
 export interface ServerToClientEvents {
   /** Coalesced: at most one batch per LIVE_FANOUT_MS, carrying only the elevators that changed. */
   "elevator:status": (batch: ElevatorLiveView[]) => void;
 }
 
-// ---- Issue 4 (call intake, identification, lifecycle): calls, lookup, timeline, mass events ----
+// ---- call intake, identification, lifecycle: calls, lookup, timeline, mass events ----
 
 export const causeClasses = ["external", "human", "door_system", "equipment", "other"] as const;
 
@@ -404,4 +419,3 @@ export interface ServerToClientEvents {
   /** One timeline entry as it is appended (transitions, steps, attached calls and alarms). */
   "incident:timeline": (entry: TimelineEventView & { incidentId: number }) => void;
 }
-// ---- end issue 4 ----

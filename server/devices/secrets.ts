@@ -1,4 +1,6 @@
 import crypto from "node:crypto";
+import { DEFAULT_DEMO_DEVICE_KEY, demoDeviceSecret as deriveDemoDeviceSecret } from "../contracts/demo.ts";
+import { hmacSha256 } from "../platform/hmac.ts";
 
 /**
  * Device secrets are 128-bit random tokens, not human passwords, so one SHA-256 is a sufficient hash and
@@ -18,19 +20,15 @@ export function newDeviceSecret(): string {
   return crypto.randomBytes(16).toString("base64url");
 }
 
+export { DEFAULT_DEMO_DEVICE_KEY, demoDeviceId } from "../contracts/demo.ts";
+
 /**
- * Demo data only: every demo device's secret is derived from one key, so the simulator can connect as
- * any demo device without a credentials file. Production devices get `newDeviceSecret()`.
+ * Demo data only: every demo device's secret is derived from one key (the formula is in the contracts,
+ * where the simulator reads it), so the simulator can connect as any demo device without a credentials
+ * file. Production devices get `newDeviceSecret()`.
  */
-export const DEFAULT_DEMO_DEVICE_KEY = "tianjin-96333-demo";
-
 export function demoDeviceSecret(deviceId: string, demoKey = DEFAULT_DEMO_DEVICE_KEY): string {
-  return crypto.createHmac("sha256", demoKey).update(deviceId).digest("base64url").slice(0, 22);
-}
-
-/** Demo device ids are contiguous so that "the first N demo devices" is a meaningful simulator choice. */
-export function demoDeviceId(index: number): string {
-  return `tj-${String(index + 1).padStart(6, "0")}`;
+  return deriveDemoDeviceSecret(hmacSha256, deviceId, demoKey);
 }
 
 /**

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import type { ApiRouter } from "../platform/http.ts";
-import { CITY_READERS, FIELD, OPERATORS, READERS } from "../auth/roles.ts";
+import { ALL, CITY_READERS, FIELD, OPERATORS, READERS } from "../auth/roles.ts";
 import { accessChecks, actorOfUser, scopeOf } from "../auth/scopes.ts";
 import type { AccessRepository } from "../auth/repository.ts";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
-import { causeClasses, incidentStatuses, incidentView, massEventView, timelineEventView, timelineView } from "../contracts/index.ts";
+import { causeClasses, incidentStatuses, incidentView, massEventView, teamOfferView, timelineEventView, timelineView } from "../contracts/index.ts";
 import { ApiError, errors } from "../platform/errors.ts";
 import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
 import type { IncidentCursor, IncidentReads } from "./repository/reads.ts";
@@ -130,6 +130,29 @@ export function registerIncidentRoutes(
       const events = await reads.timeline(params.id);
       if (!events) throw errors.notFound(`incident ${params.id}`);
       return events.map(presentEvent);
+    },
+  });
+
+  api.route({
+    method: "get",
+    path: "/api/teams/{id}/offers",
+    summary: "A team's live offers (to answer, or accepted and not yet finished) with their incidents: what its phone shows",
+    tags: ["teams"],
+    // Readers see any team (a company admin only its company's), a rescuer only the own team.
+    access: ALL,
+    scope: (user, { params }) => scope.team(user, params.id),
+    params: idParams,
+    response: z.array(teamOfferView),
+    handler: async ({ params }) => {
+      const offers = await reads.teamOffers(params.id);
+      if (!offers) throw errors.notFound(`team ${params.id}`);
+      const incidents = new Map((await reads.views([...new Set(offers.map((o) => o.incidentId))])).map((v) => [v.id, v]));
+      return offers.flatMap((offer) => {
+        const incident = incidents.get(offer.incidentId);
+        const view = incident?.offers.find((o) => o.id === offer.id);
+        if (!incident || !view) return [];
+        return [{ ...view, respondedAt: offer.respondedAt?.toISOString() ?? null, arrivedAt: offer.arrivedAt?.toISOString() ?? null, incident }];
+      });
     },
   });
 

@@ -2,7 +2,7 @@ import { LOCKS } from "../platform/db/locks.ts";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { RawSql } from "../platform/db/adapter.ts";
 import { hashPassword } from "../auth/password.ts";
-import { demoDeviceSecret, mosquittoPasswordHash } from "../devices/secrets.ts"; // issue 3
+import { demoDeviceSecret, mosquittoPasswordHash } from "../devices/secrets.ts";
 import { generateTianjinDemo, type DemoData, type GenerateOptions } from "./tianjin.ts";
 
 export interface SeedSummary {
@@ -129,13 +129,18 @@ async function hasDistricts(sql: Sql): Promise<boolean> {
 }
 
 async function writeAll(sql: Sql, data: DemoData): Promise<void> {
-  const passwordHashes = await Promise.all(data.users.map((user) => hashPassword(user.password)));
+  // One scrypt hash per distinct password, shared by the accounts that have it: the demo accounts (a few
+  // hundred crews) all use the public DEMO_PASSWORD, where a salt per row protects nothing and a scrypt run
+  // per row would cost seconds on every seed. A password changed later gets its own salt as usual.
+  const hashes = new Map<string, Promise<string>>();
+  const hashOnce = (password: string) => hashes.get(password) ?? hashes.set(password, hashPassword(password)).get(password)!;
+  const passwordHashes = await Promise.all(data.users.map((user) => hashOnce(user.password)));
   await insertRows(sql, "districts", data.districts);
   await insertRows(sql, "maintenance_companies", data.companies);
   await withoutSecondaryIndexes(sql, ["sites", "elevators", "devices"], async () => {
     await insertRows(sql, "sites", data.sites);
     await insertRows(sql, "elevators", data.elevators);
-    // Issue 3: the external-Mosquitto hash of each demo secret (the secret is derivable for demo devices only).
+    // The external-Mosquitto hash of each demo secret (the secret is derivable for demo devices only).
     await insertRows(sql, "devices", data.devices.map((d) => ({ ...d, mosquittoHash: mosquittoPasswordHash(demoDeviceSecret(d.id)) })));
   });
   await insertRows(sql, "rescue_stations", data.rescueStations);

@@ -9,6 +9,18 @@ import { demoDeviceId, demoDeviceSecret, hashDeviceSecret } from "../devices/sec
 /** Deterministic demo data for Tianjin: the same seed and options always give the same rows. */
 
 export const DEMO_PASSWORD = "demo96333";
+/**
+ * Bumped whenever the generator writes different rows for the same options (test templates are keyed on
+ * it, so a stale template is rebuilt). 2: demo crew accounts.
+ */
+export const SEED_VERSION = 2;
+/**
+ * Every demo team without a human account (rescuer1-3) gets a rescuer account of its own, `crew-<team id>`
+ * with DEMO_PASSWORD: the demo crews of `npm start` (devices/crews.ts) sign in with it and act through the
+ * public REST API like a rescuer's phone.
+ */
+export const DEMO_CREW_PREFIX = "crew-";
+export const demoCrewUsername = (teamId: number) => `${DEMO_CREW_PREFIX}${teamId}`;
 export const DEFAULT_SEED = 96333;
 export const DEFAULT_ELEVATORS = 3000;
 // Rescue codes are drawn from 100000-999999; past this the rejection sampling would crawl.
@@ -819,6 +831,19 @@ export function generateTianjinDemo(options: GenerateOptions = {}): DemoData {
       teamId: team.id,
     }),
   );
+  // After every draw of the generator, so adding these accounts left the rest of the data as it was.
+  const humanTeams = new Set(users.map((u) => u.teamId));
+  for (const team of teams) {
+    if (humanTeams.has(team.id)) continue;
+    addUser({
+      username: demoCrewUsername(team.id),
+      displayName: `${team.name}（演示）`,
+      role: "rescuer",
+      phone: null,
+      maintenanceCompanyId: team.maintenanceCompanyId,
+      teamId: team.id,
+    });
+  }
 
   return { seed, now, districts, companies, sites, elevators, rescueStations, fireStations, teams, users, devices };
 }

@@ -119,6 +119,44 @@ describe("accounts, roles and the allow/deny matrix", () => {
     expect((await call("post", `/api/teams/${other.id === rescuer.teamId ? other.id + 1 : other.id}/status`, cookies.get("rescuer")!, { status: "available" })).status).toBe(404);
   });
 
+  it("shows a team's offers to the centre, its company admin and its own rescuers only", async () => {
+    const rescuer = await platform.db.prisma.user.findUniqueOrThrow({ where: { username: ACCOUNTS.rescuer }, include: { team: true } });
+    const admin = await platform.db.prisma.user.findUniqueOrThrow({ where: { username: ACCOUNTS.company_admin } });
+    const own = rescuer.team!;
+    const foreign = await platform.db.prisma.team.findFirstOrThrow({
+      where: { id: { not: own.id }, OR: [{ maintenanceCompanyId: null }, { maintenanceCompanyId: { not: admin.maintenanceCompanyId! } }] },
+    });
+    const lift = await platform.db.prisma.elevator.findFirstOrThrow({ where: { incidents: { none: {} } }, orderBy: { id: "desc" } });
+    const opened = await call("post", "/api/calls", cookies.get("dispatcher")!, { callerNumber: "13700004321", elevatorId: lift.id, openIncident: true, autoDispatch: false });
+    expect(opened.status).toBe(201);
+    const incidentId = ((await opened.json()) as { incident: { id: number } }).incident.id;
+    expect((await call("post", `/api/incidents/${incidentId}/offers`, cookies.get("dispatcher")!, { teamId: own.id, reason: "调度员派单" })).status).toBe(201);
+
+    const statuses = async (teamId: number) => {
+      const out: Record<string, number> = { anonymous: (await call("get", `/api/teams/${teamId}/offers`, null)).status };
+      for (const role of roles) out[role] = (await call("get", `/api/teams/${teamId}/offers`, cookies.get(role)!)).status;
+      return out;
+    };
+    const ownCompany = own.maintenanceCompanyId === admin.maintenanceCompanyId;
+    expect(await statuses(own.id)).toEqual({
+      anonymous: 401, dispatcher: 200, rescuer: 200, supervisor: 200, company_admin: ownCompany ? 200 : 404, admin: 200,
+    });
+    // Another company's (or a station's) team: "not found" for whoever may not see it, existence not revealed.
+    expect(await statuses(foreign.id)).toEqual({ anonymous: 401, dispatcher: 200, rescuer: 404, supervisor: 200, company_admin: 404, admin: 200 });
+    expect((await call("get", "/api/teams/999999/offers", cookies.get("dispatcher")!)).status).toBe(404);
+
+    const offers = (await (await call("get", `/api/teams/${own.id}/offers`, cookies.get("rescuer")!)).json()) as {
+      id: number; teamId: number; status: string; respondedAt: string | null; arrivedAt: string | null; incident: { id: number };
+    }[];
+    const offer = offers.find((o) => o.incident.id === incidentId);
+    expect(offer).toMatchObject({ teamId: own.id, status: "offered", respondedAt: null, arrivedAt: null });
+    expect(offers.every((o) => o.teamId === own.id && ["offered", "accepted"].includes(o.status))).toBe(true);
+    // Free the team again for the tests below; a withdrawn offer is no longer the team's to answer.
+    expect((await call("post", `/api/offers/${offer!.id}/withdraw`, cookies.get("dispatcher")!, { reason: "测试结束" })).status).toBe(200);
+    const after = (await (await call("get", `/api/teams/${own.id}/offers`, cookies.get("rescuer")!)).json()) as { id: number }[];
+    expect(after.some((o) => o.id === offer!.id)).toBe(false);
+  });
+
   it("masks caller numbers for roles that do not need them, in REST and in socket pushes", async () => {
     const dispatcherSocket = await connectConsole(platform.baseUrl, cookies.get("dispatcher")!);
     const supervisorSocket = await connectConsole(platform.baseUrl, cookies.get("supervisor")!);

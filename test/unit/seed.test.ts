@@ -1,6 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { booleanPointInPolygon } from "@turf/boolean-point-in-polygon";
-import { DEMO_PASSWORD, generateTianjinDemo, type DemoData } from "../../server/seed/tianjin.ts";
+import { DEMO_CREW_PREFIX, DEMO_PASSWORD, demoCrewUsername, generateTianjinDemo, type DemoData } from "../../server/seed/tianjin.ts";
 import { hashPassword, verifyPassword } from "../../server/auth/password.ts";
 import { demoDeviceId, demoDeviceSecret, verifyDeviceSecret } from "../../server/devices/secrets.ts";
 
@@ -131,13 +131,18 @@ describe("generateTianjinDemo", () => {
     for (const d of data.devices.slice(0, 50)) expect(verifyDeviceSecret(demoDeviceSecret(d.id), d.secretHash)).toBe(true);
   });
 
-  it("has the demo users", () => {
-    expect(data.users.map((u) => u.username)).toEqual(
-      ["dispatcher", "supervisor", "admin", "company1", "rescuer1", "rescuer2", "rescuer3"],
-    );
+  it("has the demo users, and a crew account for every team without one", () => {
+    const named = data.users.filter((u) => !u.username.startsWith(DEMO_CREW_PREFIX));
+    expect(named.map((u) => u.username)).toEqual(["dispatcher", "supervisor", "admin", "company1", "rescuer1", "rescuer2", "rescuer3"]);
     expect(data.users.every((u) => u.password === DEMO_PASSWORD)).toBe(true);
     expect(data.users.find((u) => u.username === "company1")).toMatchObject({ role: "company_admin", maintenanceCompanyId: 1 });
-    expect(data.users.filter((u) => u.role === "rescuer").map((u) => u.teamId)).toEqual([1, 2, 3]);
+    expect(named.filter((u) => u.role === "rescuer").map((u) => u.teamId)).toEqual([1, 2, 3]);
+    // Every team has exactly one rescuer account: rescuer1-3 for the first three, crew-<id> for the rest.
+    const rescuers = data.users.filter((u) => u.role === "rescuer");
+    expect(rescuers.map((u) => u.teamId).sort((a, b) => a! - b!)).toEqual(data.teams.map((t) => t.id));
+    for (const team of data.teams.slice(3)) {
+      expect(data.users.find((u) => u.teamId === team.id)).toMatchObject({ username: demoCrewUsername(team.id), role: "rescuer", maintenanceCompanyId: team.maintenanceCompanyId });
+    }
   });
 
   it("scales to 200,000 elevators with unique codes", { timeout: 120_000 }, () => {

@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from "react";
-import type { Role } from "../../../server/auth/roles.ts";
+import type { Role } from "../../../server/contracts/index.ts";
 import { useTranslation } from "react-i18next";
 
 export interface Me {

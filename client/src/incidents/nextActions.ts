@@ -1,5 +1,5 @@
 import type { IncidentView, OfferView, TimelineEventView } from "../../../server/contracts/index.ts";
-import { allowedNext, isOpen } from "../../../server/incidents/lifecycle.ts";
+import { allowedNext, isOpen } from "../../../server/contracts/index.ts";
 
 /** Statuses in which the dispatch engine still books teams (mirrors server/dispatch/service.ts). */
 const DISPATCHABLE: ReadonlySet<IncidentView["status"]> = new Set(["reported", "dispatched", "accepted", "en_route"]);

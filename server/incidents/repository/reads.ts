@@ -45,6 +45,10 @@ export interface IncidentReads {
   /** Newest first, scoped and paged inside the one query. */
   list(scope: ActorScope, filter: IncidentListFilter): Promise<IncidentPage>;
   view(id: number): Promise<IncidentView | null>;
+  /** The views of the given incidents, in no particular order; ids without an incident are left out. */
+  views(ids: readonly number[]): Promise<IncidentView[]>;
+  /** A team's live offers (offered, or accepted), oldest first; null when there is no such team. */
+  teamOffers(teamId: number): Promise<{ id: number; incidentId: number; respondedAt: Date | null; arrivedAt: Date | null }[] | null>;
   /** The incident's timeline oldest first, or null when there is no such incident. */
   timeline(id: number): Promise<TimelineRow[] | null>;
 }
@@ -176,6 +180,18 @@ export function createIncidentReads(db: DbClient): IncidentReads {
       return { items, next: rows.length > filter.limit && last ? { reportedAt: last.reportedAt, id: last.id } : null };
     },
 
+    async views(ids) {
+      if (ids.length === 0) return [];
+      return queryIncidentViews(db, Prisma.sql`i.id IN (${Prisma.join([...ids])})`);
+    },
+    async teamOffers(teamId) {
+      const team = (await db.$queryRaw`SELECT id FROM teams WHERE id = ${teamId}::int`) as unknown[];
+      if (!team.length) return null;
+      return (await db.$queryRaw`
+        SELECT id, "incidentId", "respondedAt", "arrivedAt" FROM dispatch_offers
+        WHERE "teamId" = ${teamId}::int AND status IN ('offered', 'accepted')
+        ORDER BY "offeredAt", id`) as { id: number; incidentId: number; respondedAt: Date | null; arrivedAt: Date | null }[];
+    },
     async view(id) {
       const [view] = await queryIncidentViews(db, Prisma.sql`i.id = ${id}::int`);
       return view ?? null;
