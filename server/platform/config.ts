@@ -27,7 +27,7 @@ export const envSchema = z.object({
   TIANDITU_KEY: z.string().optional(),
   // Minimum 1 s so restart tests can run in seconds; production keeps the default of 3 minutes.
   OFFER_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(180),
-  // --- dispatch engine and SLA (issue 5) ---
+  // Dispatch engine and SLA.
   DISPATCH_TIERS: z
     .string()
     .regex(/^[123](,[123]){0,2}$/, "comma-separated tiers, e.g. 1,2,3")
@@ -42,13 +42,13 @@ export const envSchema = z.object({
   // --- end dispatch engine and SLA ---
   STATUS_FLUSH_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   CLIENT_DIR: z.string().default("dist/client"),
-  // issue 4: call intake and incident grouping
+  // Call intake and incident grouping.
   TELEPHONY_SECRET: z.string().min(16, "TELEPHONY_SECRET needs at least 16 characters").optional(),
   INCIDENT_MERGE_WINDOW_MIN: z.coerce.number().int().min(0).max(24 * 60).default(30),
   MASS_EVENT_WINDOW_MIN: z.coerce.number().int().min(1).max(240).default(10),
   MASS_EVENT_SITE_MIN: z.coerce.number().int().min(2).max(1000).default(3),
   MASS_EVENT_DISTRICT_MIN: z.coerce.number().int().min(2).max(10_000).default(10),
-  // Issue 3 (elevator IoT)
+  // Elevator IoT.
   DEVICE_OFFLINE_AFTER_S: z.coerce.number().int().min(5).max(86_400).default(60),
   LIVE_FANOUT_MS: z.coerce.number().int().min(50).max(10_000).default(500),
   ALARM_FLAP_CYCLES: z.coerce.number().int().min(2).max(100).default(3),
@@ -77,10 +77,9 @@ export interface Config {
   sla: { warningLeadS: number; tickMs: number };
   statusFlushMs: number;
   clientDir: string;
-  // issue 4
   telephonySecret: string | null;
   incidents: { mergeWindowMin: number; massWindowMin: number; massSiteMin: number; massDistrictMin: number };
-  /** Issue 3: heartbeat timeout, live fan-out period, flapping policy. */
+  /** Heartbeat timeout, live fan-out period, flapping policy. */
   iot: { offlineAfterS: number; liveFanoutMs: number; flapCycles: number; flapWindowS: number };
 }
 
@@ -127,7 +126,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sla: { warningLeadS: e.SLA_WARNING_LEAD_S, tickMs: e.SLA_TICK_MS },
     statusFlushMs: e.STATUS_FLUSH_MS,
     clientDir: e.CLIENT_DIR,
-    // issue 4
     telephonySecret: e.TELEPHONY_SECRET ?? null,
     incidents: {
       mergeWindowMin: e.INCIDENT_MERGE_WINDOW_MIN,

@@ -1,5 +1,5 @@
 /**
- * Dispatch benchmark (issue 5): ranking 10,000 teams for one incident (p50/p99), and a 500-entrapment
+ * Dispatch benchmark: ranking 10,000 teams for one incident (p50/p99), and a 500-entrapment
  * power cut end to end on the real server (open + offer, time until every incident has a team or is left
  * `reported` for want of one). `tsx test/bench/dispatch.ts` writes bench-results/dispatch.json;
  * test/bench/run.ts calls runDispatchBench().

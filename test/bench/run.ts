@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --name NAME --quick]`: issue 3's benchmark against the real server (startPlatform,
+ * `npm run bench [-- --name NAME --quick]`: the IoT benchmark against the real server (startPlatform,
  * embedded Aedes broker, a temporary PGlite unless BENCH_DATABASE_URL names a database).
  *  (a) ingest: status messages/s the server ingests vs a no-op mqtt.js subscriber on the same broker,
  *      same run, publishers flat out (with socket backpressure) in child processes;

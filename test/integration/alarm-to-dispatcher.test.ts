@@ -5,7 +5,7 @@ import { connectConsole, connectDemoDevice } from "../support/clients.ts";
 import type { IncidentView } from "../../server/contracts/index.ts";
 
 /**
- * The one path of issue 2, end to end over real parts: a device publishes `trapped` over TCP, the alarm is
+ * The platform's one path, end to end over real parts: a device publishes `trapped` over TCP, the alarm is
  * stored and acknowledged, an entrapment incident opens, the nearest available team of the elevator's
  * maintenance company is offered, and a dispatcher's Socket.io client sees it within a second.
  */

@@ -7,7 +7,7 @@ import type { CallView, IncidentView, MassEventView, TimelineView } from "../../
 const SECRET = "story-telephony-secret-96333";
 
 /**
- * The full story of issue 4 with known times: a ringing call, answered, identified, an incident opened,
+ * A call's full story with known times: a ringing call, answered, identified, an incident opened,
  * every lifecycle step with explicit times, the passenger callback and follow-up call, closing with a
  * cause; the intervals of the timeline must come out exactly. Then the refusals and mass events.
  */

@@ -6,7 +6,7 @@ import { SimulatedDevice } from "../../devices/device.ts";
 import type { AlarmView, ElevatorLiveView } from "../../server/contracts/index.ts";
 
 /**
- * Issue 3 over real parts (embedded broker over TCP, so the registry's logins are the platform's own):
+ * Elevator IoT over real parts (embedded broker over TCP, so the registry's logins are the platform's own):
  * flapping damping, acknowledgement by a person, the device registry taking effect at the next CONNECT,
  * and live status with the heartbeat timeout.
  */

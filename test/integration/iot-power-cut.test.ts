@@ -4,7 +4,7 @@ import { runFleet, type FleetHandle } from "../../devices/fleet.ts";
 import type { AlarmPayload } from "../../server/devices/protocol.ts";
 
 /**
- * The city-district power cut of issue 3, compressed in time: 120 demo devices lose power within 3 s,
+ * A city-district power cut, compressed in time: 120 demo devices lose power within 3 s,
  * loaded cars outside the door zone raise `trapped` on top of `power_failure`, every alarm is repeated
  * until acknowledged. Afterwards: one alarm row per raised (device, alarmId), none left unacknowledged,
  * and one incident per elevator of the kind the catalogue asks for.
