@@ -1,10 +1,9 @@
 import { ApiError, errors } from "../platform/errors.ts";
 import { crashPoint } from "../platform/crash.ts";
-import type { UnitOfWork, Work } from "../platform/outbox/unit-of-work.ts";
-import { appendEvent, lockIncidentRow, transitionIncident, type Actor } from "../incidents/service.ts";
-import { cancelOfferTimeout } from "../sla/repository.ts";
+import type { Transactional, Work } from "../platform/outbox/unit-of-work.ts";
+import type { Actor } from "../incidents/service.ts";
 import type { Offers } from "./offers.ts";
-import { ACTIVE_OFFER, type DispatchRepository } from "./repository.ts";
+import { ACTIVE_OFFER, type DispatchStore } from "./repository.ts";
 import type { TeamBoard, TeamChange } from "./teams.ts";
 
 interface Answer {
@@ -28,8 +27,8 @@ interface Answered {
  */
 export class Answers {
   constructor(
-    private readonly repository: DispatchRepository,
-    private readonly uow: UnitOfWork,
+    private readonly repository: DispatchStore,
+    private readonly uow: Transactional,
     private readonly teams: TeamBoard,
     private readonly offers: Offers,
     private readonly options: { offerTimeoutS: number; clock: () => Date },
@@ -94,7 +93,7 @@ export class Answers {
     const offer = await this.repository.offer(offerId, work.db);
     if (!offer) throw errors.notFound(`offer ${offerId}`);
     const now = this.options.clock();
-    const incident = await lockIncidentRow(work.db, offer.incidentId);
+    const incident = await this.repository.lockIncident(work.db, offer.incidentId);
     // Read again under the incident's lock: a concurrent answer of the same offer has committed by now.
     const current = (await this.repository.offer(offerId, work.db))!;
     if (!request.from.includes(current.status as never)) {
@@ -106,8 +105,8 @@ export class Answers {
       respondedAt: current.status === "offered" ? now : null,
       declineReason: request.to === "declined" ? request.reason : undefined,
     });
-    await cancelOfferTimeout(work.db, offerId, now);
-    await appendEvent(work.db, offer.incidentId, {
+    await this.repository.cancelOfferTimeout(work.db, offerId, now);
+    await this.repository.appendEvent(work.db, offer.incidentId, {
       type: request.eventType,
       actor: request.actor,
       at: now,
@@ -116,11 +115,11 @@ export class Answers {
     });
     // The incident row is locked and unchanged since it was read: the transitions reuse that read.
     if (request.to === "accepted" && incident?.status === "dispatched") {
-      await transitionIncident(work.db, offer.incidentId, "accepted", { actor: request.actor, at: now, reason: "team accepted" }, incident);
+      await this.repository.transition(work.db, offer.incidentId, "accepted", { actor: request.actor, at: now, reason: "team accepted" }, incident);
     }
     if (request.to === "withdrawn" && current.status === "accepted" && (incident?.status === "accepted" || incident?.status === "en_route")) {
       if ((await this.repository.countOffers(work.db, offer.incidentId, ["accepted"])) === 0) {
-        await transitionIncident(work.db, offer.incidentId, "dispatched", { actor: request.actor, at: now, reason: request.reason }, incident);
+        await this.repository.transition(work.db, offer.incidentId, "dispatched", { actor: request.actor, at: now, reason: request.reason }, incident);
       }
     }
     const teamStatus = await this.repository.refreshTeamStatus(work.db, current.teamId);

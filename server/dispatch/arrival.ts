@@ -1,14 +1,13 @@
 import { distance as greatCircleKm } from "geokdbush";
 import type { SlaAlertView } from "../contracts/index.ts";
 import { ApiError, errors } from "../platform/errors.ts";
-import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
-import { appendEvent, lockIncidentRow, transitionIncident, type Actor } from "../incidents/service.ts";
+import type { Transactional } from "../platform/outbox/unit-of-work.ts";
+import type { Actor } from "../incidents/service.ts";
 import type { IncidentStatus } from "../incidents/lifecycle.ts";
 import { predictsMiss } from "../sla/deadlines.ts";
-import { cancelIncidentDeadlines } from "../sla/repository.ts";
 import { learnTravelRatio } from "./estimator.ts";
 import { DISPATCHABLE, targetOf, type Offers } from "./offers.ts";
-import { ACTIVE_OFFER, type DispatchIncident, type DispatchRepository } from "./repository.ts";
+import { ACTIVE_OFFER, type DispatchIncident, type DispatchStore } from "./repository.ts";
 import type { TeamBoard, TeamChange } from "./teams.ts";
 
 const ENDED: readonly IncidentStatus[] = ["released", "closed", "cancelled", "false_alarm"];
@@ -27,8 +26,8 @@ export interface ArrivalOptions {
  */
 export class Arrival {
   constructor(
-    private readonly repository: DispatchRepository,
-    private readonly uow: UnitOfWork,
+    private readonly repository: DispatchStore,
+    private readonly uow: Transactional,
     private readonly teams: TeamBoard,
     private readonly offers: Offers,
     private readonly options: ArrivalOptions,
@@ -40,13 +39,13 @@ export class Arrival {
       const offer = await this.repository.offer(offerId, work.db);
       if (!offer) throw errors.notFound(`offer ${offerId}`);
       const now = this.options.clock();
-      const locked = await lockIncidentRow(work.db, offer.incidentId);
+      const locked = await this.repository.lockIncident(work.db, offer.incidentId);
       const current = (await this.repository.offer(offerId, work.db))!;
       if (current.status !== "accepted") throw errors.conflict(`offer ${offerId} is ${current.status}; only an accepted offer departs`);
       if (locked?.status === "accepted") {
-        await transitionIncident(work.db, offer.incidentId, "en_route", { actor: input.actor, at: now, lat: input.lat, lng: input.lng, reason: "team departed" }, locked);
+        await this.repository.transition(work.db, offer.incidentId, "en_route", { actor: input.actor, at: now, lat: input.lat, lng: input.lng, reason: "team departed" }, locked);
       } else {
-        await appendEvent(work.db, offer.incidentId, { type: "team_departed", actor: input.actor, at: now, lat: input.lat, lng: input.lng, data: { offerId, teamId: current.teamId } });
+        await this.repository.appendEvent(work.db, offer.incidentId, { type: "team_departed", actor: input.actor, at: now, lat: input.lat, lng: input.lng, data: { offerId, teamId: current.teamId } });
       }
       work.emit("incident.changed", { incidentId: offer.incidentId });
       return offer.incidentId;
@@ -79,28 +78,28 @@ export class Arrival {
     }
     const now = this.options.clock();
     const team: TeamChange = await this.uow.run(async (work) => {
-      const locked = await lockIncidentRow(work.db, site.incidentId);
+      const locked = await this.repository.lockIncident(work.db, site.incidentId);
       const status = locked?.status;
       const current = (await this.repository.offer(offerId, work.db))!;
       if (current.status !== "accepted") throw errors.conflict(`offer ${offerId} is ${current.status}; only an accepted offer arrives`);
       if (current.arrivedAt) throw errors.conflict(`offer ${offerId} already arrived at ${current.arrivedAt.toISOString()}`);
       const at = { actor: input.actor, at: now, lat: input.lat, lng: input.lng };
       if (status === "accepted") {
-        await transitionIncident(work.db, site.incidentId, "en_route", { ...at, reason: "arrival reported without departure" });
+        await this.repository.transition(work.db, site.incidentId, "en_route", { ...at, reason: "arrival reported without departure" });
       }
       if (status === "accepted" || status === "en_route") {
-        await transitionIncident(work.db, site.incidentId, "on_scene", { ...at, reason: confirmed ? input.reason : "position within arrival radius" });
+        await this.repository.transition(work.db, site.incidentId, "on_scene", { ...at, reason: confirmed ? input.reason : "position within arrival radius" });
       } else if (status !== "on_scene" && status !== "released") {
         throw errors.conflict(`incident is ${status}; arrival cannot be recorded`);
       }
       await this.repository.recordArrival(work.db, offerId, now, input);
-      await appendEvent(work.db, site.incidentId, {
+      await this.repository.appendEvent(work.db, site.incidentId, {
         type: "team_arrived",
         ...at,
         reason: confirmed ? input.reason : undefined,
         data: { offerId, teamId: current.teamId, distanceM, radiusM, confirmedByDispatcher: confirmed },
       });
-      await cancelIncidentDeadlines(work.db, site.incidentId, now, ["arrival_warning", "arrival"]);
+      await this.repository.cancelIncidentDeadlines(work.db, site.incidentId, now, ["arrival_warning", "arrival"]);
       work.emit("team.changed", { teamId: current.teamId });
       work.emit("incident.changed", { incidentId: site.incidentId });
       const change: TeamChange = {
@@ -133,13 +132,13 @@ export class Arrival {
     if (!current) return;
     const now = this.options.clock();
     if (current === "on_scene") {
-      await this.uow.run((work) => cancelIncidentDeadlines(work.db, incidentId, now, ["arrival_warning", "arrival"]));
+      await this.uow.run((work) => this.repository.cancelIncidentDeadlines(work.db, incidentId, now, ["arrival_warning", "arrival"]));
       return;
     }
     if (!ENDED.includes(current)) return;
     const changes = await this.uow.run(async (work) => {
-      await lockIncidentRow(work.db, incidentId);
-      await cancelIncidentDeadlines(work.db, incidentId, now, ["offer_timeout", "arrival_warning", "arrival"]);
+      await this.repository.lockIncident(work.db, incidentId);
+      await this.repository.cancelIncidentDeadlines(work.db, incidentId, now, ["offer_timeout", "arrival_warning", "arrival"]);
       const ended = await this.repository.endActiveOffers(work.db, incidentId);
       const out: TeamChange[] = [];
       for (const teamId of new Set(ended.map((o) => o.teamId))) {
@@ -195,7 +194,7 @@ export class Arrival {
     });
     const deadline = { arrivalDeadlineAt: incident.arrivalDeadlineAt.toISOString(), estimatedArrivalAt: estimatedArrivalAt?.toISOString() ?? null };
     await this.uow.run(async (work) => {
-      await appendEvent(work.db, incidentId, { type: phase === "warning" ? "sla_warning" : "sla_breached", actor: SLA_ACTOR, at: now, reason, data: deadline });
+      await this.repository.appendEvent(work.db, incidentId, { type: phase === "warning" ? "sla_warning" : "sla_breached", actor: SLA_ACTOR, at: now, reason, data: deadline });
       if (phase === "warning") work.emit("sla.alert", { event: "sla:warning", alert: alert("warning", { tier: null, teamId: null }) });
       work.emit("incident.changed", { incidentId });
     });
@@ -203,7 +202,7 @@ export class Arrival {
     const created = await this.offers.dispatchNext(incidentId, { aboveTier: topTier, backup: active.length > 0, reason: `SLA escalation: ${reason}` });
     const offer = created.length ? await this.repository.offer(created[0]!) : null;
     await this.uow.run(async (work) => {
-      await appendEvent(work.db, incidentId, {
+      await this.repository.appendEvent(work.db, incidentId, {
         type: "sla_escalated",
         actor: SLA_ACTOR,
         at: this.options.clock(),

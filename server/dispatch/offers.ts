@@ -1,15 +1,14 @@
 import type { RankedTeamView } from "../contracts/index.ts";
 import { errors } from "../platform/errors.ts";
 import type { Logger } from "../platform/logger.ts";
-import type { UnitOfWork, Work } from "../platform/outbox/unit-of-work.ts";
-import { lockIncidentRow, transitionIncident, type Actor } from "../incidents/service.ts";
+import type { Transactional, Work } from "../platform/outbox/unit-of-work.ts";
+import type { Actor } from "../incidents/service.ts";
 import type { IncidentStatus } from "../incidents/lifecycle.ts";
-import { insertArrivalDeadlines } from "../sla/repository.ts";
 import { warningDueAt } from "../sla/deadlines.ts";
 import { Gate } from "./gate.ts";
 import { tierOfKind, tiersToTry, type Tier } from "./policy.ts";
 import type { DispatchTarget } from "./ranking.ts";
-import { ACTIVE_OFFER, type DispatchIncident, type DispatchRepository } from "./repository.ts";
+import { ACTIVE_OFFER, type DispatchIncident, type DispatchStore } from "./repository.ts";
 import type { TeamBoard, TeamChange } from "./teams.ts";
 
 export const DISPATCH_SYSTEM: Actor = { type: "system", id: "dispatch" };
@@ -65,8 +64,8 @@ export class Offers {
   private readonly gate = new Gate(4);
 
   constructor(
-    private readonly repository: DispatchRepository,
-    private readonly uow: UnitOfWork,
+    private readonly repository: DispatchStore,
+    private readonly uow: Transactional,
     private readonly teams: TeamBoard,
     private readonly log: Logger,
     private readonly options: OffersOptions,
@@ -99,7 +98,7 @@ export class Offers {
    */
   async offerInTx(work: Work, incident: Pick<DispatchIncident, "id" | "arrivalDeadlineAt">, candidate: Candidate, options: OfferOptions) {
     const now = this.options.clock();
-    const locked = await lockIncidentRow(work.db, incident.id);
+    const locked = await this.repository.lockIncident(work.db, incident.id);
     if (!locked || !DISPATCHABLE.includes(locked.status)) return "gone" as const;
     if (options.whenUnassigned && (await this.repository.countOffers(work.db, incident.id, ACTIVE_OFFER)) > 0) return "gone" as const;
     const teamStatus = await this.repository.claimTeam(work.db, candidate.teamId, candidate.siteId, this.teams.options.policy);
@@ -136,7 +135,7 @@ export class Offers {
           }
         : null,
     });
-    if (first) await transitionIncident(work.db, incident.id, "dispatched", { actor: options.actor, at: now, reason: options.reason }, locked);
+    if (first) await this.repository.transition(work.db, incident.id, "dispatched", { actor: options.actor, at: now, reason: options.reason }, locked);
     work.emit("team.changed", { teamId: candidate.teamId });
     work.emit("incident.changed", { incidentId: incident.id });
     return { offerId, team: { id: candidate.teamId, status: teamStatus, addOffer: [offerId, candidate.siteId] } } satisfies MadeOffer;
@@ -232,10 +231,10 @@ export class Offers {
   /** dispatched with no active offer (all declined/expired/withdrawn, nobody left) -> reported. */
   private async revertIfUnassigned(incidentId: number): Promise<void> {
     const reverted = await this.uow.run(async (work) => {
-      const locked = await lockIncidentRow(work.db, incidentId);
+      const locked = await this.repository.lockIncident(work.db, incidentId);
       if (locked?.status !== "dispatched") return false;
       if ((await this.repository.countOffers(work.db, incidentId, ACTIVE_OFFER)) > 0) return false;
-      await transitionIncident(work.db, incidentId, "reported", { actor: DISPATCH_SYSTEM, at: this.options.clock(), reason: "no team available" }, locked);
+      await this.repository.transition(work.db, incidentId, "reported", { actor: DISPATCH_SYSTEM, at: this.options.clock(), reason: "no team available" }, locked);
       work.emit("incident.changed", { incidentId });
       return true;
     });
@@ -259,7 +258,7 @@ export class Offers {
       this.log.warn({ incidentId }, "no available team to offer");
       const now = this.options.clock();
       await this.uow.run((work) =>
-        insertArrivalDeadlines(work.db, incidentId, {
+        this.repository.insertArrivalDeadlines(work.db, incidentId, {
           arrivalDeadlineAt: incident.arrivalDeadlineAt,
           warningAt: warningDueAt({ now, arrivalDeadlineAt: incident.arrivalDeadlineAt, leadS: this.options.warningLeadS, estimatedArrivalAt: null }),
         }),

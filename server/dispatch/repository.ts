@@ -1,8 +1,18 @@
 import { Prisma, type PrismaClient } from "../platform/db/generated/client.ts";
 import type { DbClient } from "../platform/db/types.ts";
-import { eventColumnsSql, eventValuesSql, jsonbSql, type EventInput } from "../incidents/service.ts";
+import {
+  appendEvent,
+  eventColumnsSql,
+  eventValuesSql,
+  jsonbSql,
+  lockIncidentRow,
+  transitionIncident,
+  type EventInput,
+  type LockedIncident,
+} from "../incidents/service.ts";
 import type { IncidentStatus } from "../incidents/lifecycle.ts";
-import { arrivalDeadlinesInsertSql } from "../sla/repository.ts";
+import { arrivalDeadlinesInsertSql, cancelIncidentDeadlines, cancelOfferTimeout, insertArrivalDeadlines } from "../sla/repository.ts";
+import type { DeadlineKind } from "../sla/deadlines.ts";
 import { mayTakeAnother, type TeamKind, type TeamStatus, type TierPolicy } from "./policy.ts";
 
 /** What dispatching needs of an incident. */
@@ -66,8 +76,42 @@ export interface NewOffer {
 
 export const ACTIVE_OFFER = ["offered", "accepted"] as const;
 
-/** Dispatch's SQL: teams, offers, and the offer side of incidents. */
-export class DispatchRepository {
+/**
+ * Everything the dispatch services read and write, as they see it. `tx` is the unit of work's
+ * transaction (`work.db`); reads without one use the pool. The services know only this interface, so
+ * their unit tests run over an in-memory fake (test/unit/dispatch-services.test.ts).
+ */
+export interface DispatchStore {
+  loadTeams(): Promise<{ teams: TeamRow[]; activeOffers: { id: number; teamId: number; siteId: number }[] }>;
+  loadIncident(incidentId: number, tx?: DbClient): Promise<DispatchIncident | null>;
+  incidentStatus(incidentId: number, tx?: DbClient): Promise<IncidentStatus | null>;
+  teamStatus(teamId: number): Promise<TeamStatus | null>;
+  /** Locks the incident row until commit (see server/platform/db/locks.ts for the order) and reads it. */
+  lockIncident(tx: DbClient, incidentId: number): Promise<LockedIncident | null>;
+  transition(tx: DbClient, incidentId: number, to: IncidentStatus, event: Omit<EventInput, "type" | "fromStatus" | "toStatus">, locked?: LockedIncident): Promise<void>;
+  appendEvent(tx: DbClient, incidentId: number, event: EventInput): Promise<void>;
+  claimTeam(tx: DbClient, teamId: number, siteId: number, policy: TierPolicy): Promise<TeamStatus | null>;
+  refreshTeamStatus(tx: DbClient, teamId: number): Promise<TeamStatus>;
+  insertOffer(tx: DbClient, offer: NewOffer): Promise<number>;
+  offer(offerId: number, tx?: DbClient): Promise<(OfferRow & { siteId: number }) | null>;
+  siteOfOffer(offerId: number): Promise<{ incidentId: number; teamId: number; lat: number; lng: number } | null>;
+  recordAnswer(tx: DbClient, offerId: number, answer: { status: OfferRow["status"]; respondedAt: Date | null; declineReason?: string }): Promise<void>;
+  countOffers(tx: DbClient, incidentId: number, statuses: readonly string[]): Promise<number>;
+  recordArrival(tx: DbClient, offerId: number, at: Date, position: { lat?: number; lng?: number }): Promise<void>;
+  teamTravel(tx: DbClient, teamId: number): Promise<{ ratio: number; samples: number }>;
+  setTeamTravel(tx: DbClient, teamId: number, travel: { ratio: number; samples: number }): Promise<void>;
+  endActiveOffers(tx: DbClient, incidentId: number): Promise<{ id: number; teamId: number }[]>;
+  setTeamPosition(tx: DbClient, teamId: number, position: { lat: number; lng: number; at: Date }): Promise<number>;
+  lockTeamActiveOffers(tx: DbClient, teamId: number): Promise<number | null>;
+  setTeamStatus(tx: DbClient, teamId: number, status: TeamStatus): Promise<void>;
+  escalationRecorded(incidentId: number, deadlineId: number): Promise<boolean>;
+  insertArrivalDeadlines(tx: DbClient, incidentId: number, due: { arrivalDeadlineAt: Date; warningAt: Date }): Promise<void>;
+  cancelOfferTimeout(tx: DbClient, offerId: number, now: Date): Promise<void>;
+  cancelIncidentDeadlines(tx: DbClient, incidentId: number, now: Date, kinds: readonly DeadlineKind[]): Promise<void>;
+}
+
+/** Dispatch's SQL: teams, offers, and the offer side of incidents (their timeline and deadline rows). */
+export class DispatchRepository implements DispatchStore {
   constructor(private readonly prisma: PrismaClient) {}
 
   async loadTeams(): Promise<{ teams: TeamRow[]; activeOffers: { id: number; teamId: number; siteId: number }[] }> {
@@ -103,6 +147,36 @@ export class DispatchRepository {
   async incidentStatus(incidentId: number, db: DbClient = this.prisma): Promise<IncidentStatus | null> {
     const rows = (await db.$queryRaw`SELECT status::text AS status FROM incidents WHERE id = ${incidentId}::int`) as { status: IncidentStatus }[];
     return rows[0]?.status ?? null;
+  }
+
+  lockIncident(tx: DbClient, incidentId: number): Promise<LockedIncident | null> {
+    return lockIncidentRow(tx as Prisma.TransactionClient, incidentId);
+  }
+
+  transition(
+    tx: DbClient,
+    incidentId: number,
+    to: IncidentStatus,
+    event: Omit<EventInput, "type" | "fromStatus" | "toStatus">,
+    locked?: LockedIncident,
+  ): Promise<void> {
+    return transitionIncident(tx as Prisma.TransactionClient, incidentId, to, event, locked);
+  }
+
+  appendEvent(tx: DbClient, incidentId: number, event: EventInput): Promise<void> {
+    return appendEvent(tx, incidentId, event);
+  }
+
+  insertArrivalDeadlines(tx: DbClient, incidentId: number, due: { arrivalDeadlineAt: Date; warningAt: Date }): Promise<void> {
+    return insertArrivalDeadlines(tx, incidentId, due);
+  }
+
+  cancelOfferTimeout(tx: DbClient, offerId: number, now: Date): Promise<void> {
+    return cancelOfferTimeout(tx, offerId, now);
+  }
+
+  cancelIncidentDeadlines(tx: DbClient, incidentId: number, now: Date, kinds: readonly DeadlineKind[]): Promise<void> {
+    return cancelIncidentDeadlines(tx, incidentId, now, kinds);
   }
 
   async teamStatus(teamId: number): Promise<TeamStatus | null> {

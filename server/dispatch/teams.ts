@@ -1,10 +1,10 @@
 import type { TeamView } from "../contracts/index.ts";
 import { errors } from "../platform/errors.ts";
-import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
+import type { Transactional } from "../platform/outbox/unit-of-work.ts";
 import type { TravelTimeEstimator } from "./estimator.ts";
 import type { TeamStatus, Tier, TierPolicy } from "./policy.ts";
 import { rankTier, type DispatchTarget, type RankableTeam } from "./ranking.ts";
-import type { DispatchRepository, TeamRow } from "./repository.ts";
+import type { DispatchStore, TeamRow } from "./repository.ts";
 import { TeamIndex, type RankedCandidate } from "./team-index.ts";
 
 export interface LiveTeam extends RankableTeam {
@@ -45,8 +45,8 @@ export class TeamBoard {
   readonly booking = new Set<number>();
 
   constructor(
-    private readonly repository: DispatchRepository,
-    private readonly uow: UnitOfWork,
+    private readonly repository: DispatchStore,
+    private readonly uow: Transactional,
     readonly options: TeamBoardOptions,
   ) {
     this.index = new TeamIndex(this.teams, options.staleAfterMs);

@@ -10,13 +10,18 @@ export interface Work {
   emit<K extends Topic>(topic: K, payload: OutboxTopics[K]): void;
 }
 
+/** What services need of the unit of work: a fake in their unit tests runs `fn` and records the emits. */
+export interface Transactional {
+  run<T>(fn: (work: Work) => Promise<T>, transaction?: { maxWait?: number; timeout?: number }): Promise<T>;
+}
+
 /**
  * The one transaction boundary for state changes: `run(fn)` opens a transaction, lets `fn` change state
  * and emit follow-ups, writes those as outbox rows in the same transaction (one statement), and after the
  * commit hands them to this process's relay. A crash at any point after the commit leaves the rows
  * behind, and the relay of the next start (or of another process) delivers them.
  */
-export class UnitOfWork {
+export class UnitOfWork implements Transactional {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly outbox: OutboxRepository,
