@@ -170,15 +170,21 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     const massEvents = new MassEventGrouping(db.prisma, uow, incidentPolicy);
     const handlers: OutboxHandlers = {
       "incident.opened": [
-        { name: "push incident", handle: ({ incidentId }) => pushes.incident(incidentId, "incident:created") },
+        { name: "push incident", handle: async ({ incidentId }) => void (await pushes.incident(incidentId, "incident:created")) },
         { name: "push timeline", handle: ({ incidentId }) => pushes.timeline(incidentId) },
         { name: "auto-dispatch", handle: async ({ incidentId, autoDispatch }) => void (autoDispatch && (await dispatch.offers.autoDispatch(incidentId))) },
         { name: "group mass events", handle: ({ incidentId }) => massEvents.incidentOpened(incidentId) },
       ],
       "incident.changed": [
-        { name: "push incident", handle: ({ incidentId }) => pushes.incident(incidentId, "incident:updated") },
+        {
+          // One handler for both: the status just pushed saves freeing the teams its own read.
+          name: "push incident, free its teams once ended",
+          handle: async ({ incidentId }) => {
+            const view = await pushes.incident(incidentId, "incident:updated");
+            await dispatch.arrival.onIncidentChanged(incidentId, view ? view.status : null);
+          },
+        },
         { name: "push timeline", handle: ({ incidentId }) => pushes.timeline(incidentId) },
-        { name: "free teams", handle: ({ incidentId }) => dispatch.arrival.onIncidentChanged(incidentId) },
       ],
       "team.changed": [
         {

@@ -1,4 +1,5 @@
 import type { PrismaClient } from "../platform/db/generated/client.ts";
+import type { IncidentView } from "../contracts/index.ts";
 import type { Broadcast } from "../platform/realtime.ts";
 import { loadMassEvent, presentEvent } from "./commands.ts";
 import { incidentAudience, loadIncidentView } from "./presenter.ts";
@@ -53,9 +54,11 @@ export function incidentPushes(prisma: PrismaClient, broadcast: Broadcast) {
 
   return {
     /** incident:created / incident:updated to everyone the incident's REST scope allows. */
-    async incident(incidentId: number, event: "incident:created" | "incident:updated"): Promise<void> {
+    /** Returns the view it pushed (null: no such incident), so the next handler need not read it again. */
+    async incident(incidentId: number, event: "incident:created" | "incident:updated"): Promise<IncidentView | null> {
       const view = await loadIncidentView(prisma, incidentId);
       if (view) broadcast(incidentAudience(view), event, view);
+      return view;
     },
     timeline,
     async massEvent(massEventId: number): Promise<void> {
