@@ -25,7 +25,7 @@ import { registerAlarmRoutes } from "./alarms/routes.ts";
 import { createDispatch, type Dispatch } from "./dispatch/index.ts";
 import { registerDispatchRoutes } from "./dispatch/routes.ts";
 import { SlaScheduler } from "./sla/scheduler.ts";
-import type { IncidentPolicy } from "./incidents/service.ts";
+import type { IncidentPolicy } from "./incidents/repository/writes.ts";
 import { registerIncidentRoutes } from "./incidents/routes.ts";
 import { incidentPushes } from "./incidents/fanout.ts";
 import { MassEventGrouping } from "./incidents/mass-events.ts";

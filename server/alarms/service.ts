@@ -1,7 +1,7 @@
 import { Prisma, type PrismaClient } from "../platform/db/generated/client.ts";
 import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
 import type { AlarmPayload } from "../devices/protocol.ts";
-import { appendEvent, openOrAttachIncident } from "../incidents/service.ts";
+import { appendEvent, openOrAttachIncident } from "../incidents/repository/writes.ts";
 import {
   classifyAlarm,
   decideAlarm,

@@ -1,5 +1,5 @@
 import type { SessionUser } from "./roles.ts";
-import type { Actor } from "../incidents/service.ts";
+import type { Actor } from "../incidents/repository/writes.ts";
 import type { AccessRepository } from "./repository.ts";
 
 /**

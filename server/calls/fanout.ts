@@ -1,6 +1,6 @@
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { Broadcast } from "../platform/realtime.ts";
-import { presentCall } from "../incidents/commands.ts";
+import { presentCall } from "../incidents/presenter.ts";
 
 /** call:ringing pops the call on the centre's consoles; answered / ended / updated keep it current. */
 export function callPushes(prisma: PrismaClient, broadcast: Broadcast) {

@@ -9,7 +9,7 @@ import { recordAlarm } from "../alarms/service.ts";
 import { defaultFlapPolicy, isKnownAlarmCode, type FlapPolicy } from "../alarms/catalogue.ts";
 import type { ElevatorLiveView } from "../contracts/index.ts";
 import { openStatuses } from "../incidents/lifecycle.ts";
-import { appendEvent } from "../incidents/service.ts";
+import { appendEvent } from "../incidents/repository/writes.ts";
 import type { DeviceRegistry } from "./registry.ts";
 import {
   MAX_PAYLOAD_BYTES,

@@ -1,7 +1,7 @@
 import { ApiError, errors } from "../platform/errors.ts";
 import { crashPoint } from "../platform/crash.ts";
 import type { Transactional, Work } from "../platform/outbox/unit-of-work.ts";
-import type { Actor } from "../incidents/service.ts";
+import type { Actor } from "../incidents/repository/writes.ts";
 import type { Offers } from "./offers.ts";
 import { ACTIVE_OFFER, type DispatchStore } from "./repository.ts";
 import type { TeamBoard, TeamChange } from "./teams.ts";

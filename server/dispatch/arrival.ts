@@ -2,7 +2,7 @@ import { distance as greatCircleKm } from "geokdbush";
 import type { SlaAlertView } from "../contracts/index.ts";
 import { ApiError, errors } from "../platform/errors.ts";
 import type { Transactional } from "../platform/outbox/unit-of-work.ts";
-import type { Actor } from "../incidents/service.ts";
+import type { Actor } from "../incidents/repository/writes.ts";
 import type { IncidentStatus } from "../incidents/lifecycle.ts";
 import { predictsMiss } from "../sla/deadlines.ts";
 import { learnTravelRatio } from "./estimator.ts";

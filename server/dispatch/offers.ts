@@ -2,7 +2,7 @@ import type { RankedTeamView } from "../contracts/index.ts";
 import { errors } from "../platform/errors.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { Transactional, Work } from "../platform/outbox/unit-of-work.ts";
-import type { Actor } from "../incidents/service.ts";
+import type { Actor } from "../incidents/repository/writes.ts";
 import type { IncidentStatus } from "../incidents/lifecycle.ts";
 import { warningDueAt } from "../sla/deadlines.ts";
 import { Gate } from "./gate.ts";

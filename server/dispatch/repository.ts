@@ -9,7 +9,7 @@ import {
   transitionIncident,
   type EventInput,
   type LockedIncident,
-} from "../incidents/service.ts";
+} from "../incidents/repository/writes.ts";
 import type { IncidentStatus } from "../incidents/lifecycle.ts";
 import { arrivalDeadlinesInsertSql, cancelIncidentDeadlines, cancelOfferTimeout, insertArrivalDeadlines } from "../sla/repository.ts";
 import type { DeadlineKind } from "../sla/deadlines.ts";

@@ -1,10 +1,8 @@
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
-import type { CallView, MassEventView, TimelineView } from "../contracts/index.ts";
 import { ApiError, errors } from "../platform/errors.ts";
-import { computeIntervals } from "./intervals.ts";
 import { isOpen, type IncidentStatus } from "./lifecycle.ts";
-import { appendEvent, InvalidTransitionError, transitionIncident, type Actor } from "./service.ts";
+import { appendEvent, InvalidTransitionError, transitionIncident, type Actor } from "./repository/writes.ts";
 
 export type CauseClass = "external" | "human" | "door_system" | "equipment" | "other";
 
@@ -137,119 +135,6 @@ export async function recordStep(uow: UnitOfWork, incidentId: number, step: Step
     });
     if (Object.keys(counts).length) await tx.incident.update({ where: { id: incidentId }, data: { ...counts, version: { increment: 1 } } });
     emit("incident.changed", { incidentId });
-  });
-}
-
-export function presentCall(c: {
-  id: number;
-  externalId: string | null;
-  source: string;
-  callerNumber: string;
-  line: string | null;
-  agent: string | null;
-  recordingRef: string | null;
-  rescueCode: string | null;
-  ringingAt: Date;
-  answeredAt: Date | null;
-  endedAt: Date | null;
-  elevatorId: number | null;
-  incidentId: number | null;
-  notes: string | null;
-}): CallView {
-  return {
-    id: c.id,
-    externalId: c.externalId,
-    source: c.source === "manual" ? "manual" : "pbx",
-    callerNumber: c.callerNumber,
-    line: c.line,
-    agent: c.agent,
-    recordingRef: c.recordingRef,
-    rescueCode: c.rescueCode,
-    ringingAt: c.ringingAt.toISOString(),
-    answeredAt: c.answeredAt?.toISOString() ?? null,
-    endedAt: c.endedAt?.toISOString() ?? null,
-    elevatorId: c.elevatorId,
-    incidentId: c.incidentId,
-    notes: c.notes,
-  };
-}
-
-export function presentEvent(e: {
-  id: bigint;
-  type: string;
-  fromStatus: string | null;
-  toStatus: string | null;
-  actorType: string;
-  actorId: string | null;
-  at: Date;
-  lat: number | null;
-  lng: number | null;
-  reason: string | null;
-  data: unknown;
-}) {
-  return {
-    id: e.id.toString(),
-    type: e.type,
-    fromStatus: e.fromStatus,
-    toStatus: e.toStatus,
-    actorType: e.actorType,
-    actorId: e.actorId,
-    at: e.at.toISOString(),
-    lat: e.lat,
-    lng: e.lng,
-    reason: e.reason,
-    data: e.data ?? null,
-  };
-}
-
-/** Events and the intervals of DESIGN.md, computed by the one shared function from the same events. */
-export async function loadTimeline(prisma: PrismaClient, incidentId: number): Promise<TimelineView | null> {
-  const incident = await prisma.incident.findUnique({
-    where: { id: incidentId },
-    select: { id: true, status: true, reportedAt: true, calls: { orderBy: { ringingAt: "asc" } } },
-  });
-  if (!incident) return null;
-  const events = await prisma.incidentEvent.findMany({ where: { incidentId }, orderBy: [{ at: "asc" }, { id: "asc" }] });
-  return {
-    incidentId: incident.id,
-    status: incident.status,
-    reportedAt: incident.reportedAt.toISOString(),
-    events: events.map(presentEvent),
-    intervals: computeIntervals(incident.reportedAt, events.map((e) => ({ at: e.at, toStatus: e.toStatus, type: e.type }))),
-    calls: incident.calls.map(presentCall),
-  };
-}
-
-export async function loadMassEvent(prisma: PrismaClient, id: number): Promise<MassEventView | null> {
-  const [view] = await listMassEvents(prisma, { id, open: false, limit: 1 });
-  return view ?? null;
-}
-
-export async function listMassEvents(
-  prisma: PrismaClient,
-  filter: { open: boolean; limit: number; id?: number },
-): Promise<MassEventView[]> {
-  const rows = await prisma.massEvent.findMany({
-    where: { ...(filter.id !== undefined ? { id: filter.id } : {}), ...(filter.open ? { closedAt: null } : {}) },
-    include: { incidents: { select: { id: true, status: true }, orderBy: { id: "asc" } } },
-    orderBy: { startedAt: "desc" },
-    take: filter.limit,
-  });
-  return rows.map((m) => {
-    const statusCounts: Record<string, number> = {};
-    for (const i of m.incidents) statusCounts[i.status] = (statusCounts[i.status] ?? 0) + 1;
-    return {
-      id: m.id,
-      kind: m.kind,
-      title: m.title,
-      districtId: m.districtId,
-      siteId: m.siteId,
-      startedAt: m.startedAt.toISOString(),
-      closedAt: m.closedAt?.toISOString() ?? null,
-      incidentIds: m.incidents.map((i) => i.id),
-      openIncidents: m.incidents.filter((i) => isOpen(i.status)).length,
-      statusCounts,
-    };
   });
 }
 

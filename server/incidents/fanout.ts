@@ -1,8 +1,8 @@
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import type { IncidentView } from "../contracts/index.ts";
 import type { Broadcast } from "../platform/realtime.ts";
-import { loadMassEvent, presentEvent } from "./commands.ts";
-import { incidentAudience, loadIncidentView } from "./presenter.ts";
+import { loadMassEvent } from "./repository/timeline.ts";
+import { incidentAudience, loadIncidentView, presentEvent } from "./presenter.ts";
 import { isOpen, type IncidentStatus } from "./lifecycle.ts";
 
 /**

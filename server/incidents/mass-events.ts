@@ -2,7 +2,7 @@ import { LOCKS } from "../platform/db/locks.ts";
 import { Prisma, type PrismaClient } from "../platform/db/generated/client.ts";
 import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
 import { openStatuses } from "./lifecycle.ts";
-import { appendEventToMany, type IncidentPolicy } from "./service.ts";
+import { appendEventToMany, type IncidentPolicy } from "./repository/writes.ts";
 
 /**
  * Power cuts trap people in many cars at once: several incidents of one site, or many of one district,

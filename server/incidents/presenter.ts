@@ -1,4 +1,4 @@
-import type { IncidentView } from "../contracts/index.ts";
+import type { CallView, IncidentView } from "../contracts/index.ts";
 import type { Audience } from "../platform/realtime.ts";
 import type { DbClient } from "../platform/db/types.ts";
 import { errors } from "../platform/errors.ts";
@@ -22,4 +22,66 @@ export async function requireIncidentView(db: DbClient, id: number): Promise<Inc
   const view = await loadIncidentView(db, id);
   if (!view) throw errors.notFound(`incident ${id}`);
   return view;
+}
+
+export function presentCall(c: {
+  id: number;
+  externalId: string | null;
+  source: string;
+  callerNumber: string;
+  line: string | null;
+  agent: string | null;
+  recordingRef: string | null;
+  rescueCode: string | null;
+  ringingAt: Date;
+  answeredAt: Date | null;
+  endedAt: Date | null;
+  elevatorId: number | null;
+  incidentId: number | null;
+  notes: string | null;
+}): CallView {
+  return {
+    id: c.id,
+    externalId: c.externalId,
+    source: c.source === "manual" ? "manual" : "pbx",
+    callerNumber: c.callerNumber,
+    line: c.line,
+    agent: c.agent,
+    recordingRef: c.recordingRef,
+    rescueCode: c.rescueCode,
+    ringingAt: c.ringingAt.toISOString(),
+    answeredAt: c.answeredAt?.toISOString() ?? null,
+    endedAt: c.endedAt?.toISOString() ?? null,
+    elevatorId: c.elevatorId,
+    incidentId: c.incidentId,
+    notes: c.notes,
+  };
+}
+
+export function presentEvent(e: {
+  id: bigint;
+  type: string;
+  fromStatus: string | null;
+  toStatus: string | null;
+  actorType: string;
+  actorId: string | null;
+  at: Date;
+  lat: number | null;
+  lng: number | null;
+  reason: string | null;
+  data: unknown;
+}) {
+  return {
+    id: e.id.toString(),
+    type: e.type,
+    fromStatus: e.fromStatus,
+    toStatus: e.toStatus,
+    actorType: e.actorType,
+    actorId: e.actorId,
+    at: e.at.toISOString(),
+    lat: e.lat,
+    lng: e.lng,
+    reason: e.reason,
+    data: e.data ?? null,
+  };
 }

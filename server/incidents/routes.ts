@@ -9,7 +9,9 @@ import { ApiError, errors } from "../platform/errors.ts";
 import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
 import type { IncidentCursor, IncidentReads } from "./repository/reads.ts";
 import { isOpen } from "./lifecycle.ts";
-import { applyMassTransition, applyTransition, closeMassEventIfDone, listMassEvents, loadMassEvent, loadTimeline, presentEvent, recordStep } from "./commands.ts";
+import { applyMassTransition, applyTransition, closeMassEventIfDone, recordStep } from "./commands.ts";
+import { listMassEvents, loadMassEvent, loadTimeline } from "./repository/timeline.ts";
+import { presentEvent } from "./presenter.ts";
 
 const idParams = z.object({ id: z.coerce.number().int().positive() });
 

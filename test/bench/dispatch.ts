@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { StraightLineEstimator } from "../../server/dispatch/estimator.ts";
 import { TeamIndex, type IndexedTeam } from "../../server/dispatch/team-index.ts";
 import { tiersToTry, defaultTierPolicy, rankingGroupOfTier, tierOfKind } from "../../server/dispatch/policy.ts";
-import { openOrAttachIncident } from "../../server/incidents/service.ts";
+import { openOrAttachIncident } from "../../server/incidents/repository/writes.ts";
 import type { Platform } from "../../server/app.ts";
 import { Gate } from "../../server/dispatch/gate.ts";
 import { PGlite } from "@electric-sql/pglite";

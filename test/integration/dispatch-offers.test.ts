@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "../support/platform.ts";
 import { connectConsole } from "../support/clients.ts";
-import { openOrAttachIncident, transitionIncident } from "../../server/incidents/service.ts";
+import { openOrAttachIncident, transitionIncident } from "../../server/incidents/repository/writes.ts";
 import type { IncidentView, TeamView } from "../../server/contracts/index.ts";
 
 /**

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "../support/platform.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { connectConsole } from "../support/clients.ts";
-import { openOrAttachIncident } from "../../server/incidents/service.ts";
+import { openOrAttachIncident } from "../../server/incidents/repository/writes.ts";
 import type { SlaAlertView } from "../../server/contracts/index.ts";
 
 const OFFER_TIMEOUT_S = 6;

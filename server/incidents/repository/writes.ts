@@ -1,7 +1,7 @@
-import { Prisma } from "../platform/db/generated/client.ts";
-import type { DbClient } from "../platform/db/types.ts";
-import { LOCKS } from "../platform/db/locks.ts";
-import { checkTransition, milestoneColumn, openStatuses, type IncidentStatus } from "./lifecycle.ts";
+import { Prisma } from "../../platform/db/generated/client.ts";
+import type { DbClient } from "../../platform/db/types.ts";
+import { LOCKS } from "../../platform/db/locks.ts";
+import { checkTransition, milestoneColumn, openStatuses, type IncidentStatus } from "../lifecycle.ts";
 
 export interface Actor {
   type: "user" | "device" | "team" | "system";
