@@ -30,6 +30,8 @@ import { registerIncidentRoutes } from "./incidents/routes.ts";
 import { incidentPushes } from "./incidents/fanout.ts";
 import { MassEventGrouping } from "./incidents/mass-events.ts";
 import { CallService } from "./calls/service.ts";
+import { CallRepository } from "./calls/repository.ts";
+import { ElevatorLookup } from "./elevators/lookup.ts";
 import { registerCallRoutes, telephonyAuth, TELEPHONY_PATH } from "./calls/routes.ts";
 import { demoTelephonySecret } from "./calls/signature.ts";
 import { callPushes } from "./calls/fanout.ts";
@@ -153,7 +155,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     registerAuthRoutes(api, { users: repos.auth.users, sessions, audit });
     registerAuditRoutes(api, { audit: repos.audit });
     registerIncidentRoutes(api, db.prisma, { reads: repos.incidents, access: repos.auth.access, uow, clock });
-    const calls = new CallService(db.prisma, uow, clock, incidentPolicy);
+    const calls = new CallService(new CallRepository(db.prisma), uow, new ElevatorLookup(repos.elevators), repos.incidents, clock, incidentPolicy);
     registerCallRoutes(api, { calls });
     // Lookup before any /api/elevators/{id} route.
     registerElevatorLookupRoutes(api, { elevators: repos.elevators });

@@ -1,13 +1,10 @@
-import { LOCKS } from "../platform/db/locks.ts";
-import type { Prisma, PrismaClient } from "../platform/db/generated/client.ts";
 import type { CallView, IncidentView } from "../contracts/index.ts";
-import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
+import type { Transactional } from "../platform/outbox/unit-of-work.ts";
 import { ApiError, errors } from "../platform/errors.ts";
-import { appendEvent, openOrAttachIncident, type Actor } from "../incidents/repository/writes.ts";
+import type { Actor } from "../incidents/repository/writes.ts";
 import { presentCall } from "../incidents/presenter.ts";
-import { loadIncidentView } from "../incidents/presenter.ts";
-import { ElevatorLookup, nearCodes } from "../elevators/lookup.ts";
-import { createElevatorRepository } from "../elevators/repository.ts";
+import { nearCodes, type ElevatorLookup } from "../elevators/lookup.ts";
+import type { CallStore } from "./repository.ts";
 
 export type TelephonyEventKind = "ringing" | "answered" | "ended";
 
@@ -64,37 +61,32 @@ const PRUNE_AFTER_MS = 7 * 24 * 3600_000;
  * and a crash after the commit loses none of them.
  */
 export class CallService {
-  private readonly lookup: ElevatorLookup;
   private deliveries = 0;
 
   constructor(
-    private readonly prisma: PrismaClient,
-    private readonly uow: UnitOfWork,
+    private readonly calls: CallStore,
+    private readonly uow: Transactional,
+    /** Close matches for a misheard rescue code. */
+    private readonly lookup: Pick<ElevatorLookup, "byCodes">,
+    /** The incident a call opened or joined, as consoles see it. */
+    private readonly incidents: { view(id: number): Promise<IncidentView | null> },
     private readonly clock: () => Date,
     private readonly incidentPolicy: { mergeWindowMs: number },
-  ) {
-    this.lookup = new ElevatorLookup(createElevatorRepository(prisma));
-  }
+  ) {}
 
   async telephonyEvent(input: TelephonyEvent, signature: string): Promise<{ call: CallView; duplicate: boolean }> {
     const now = this.clock();
     const at = input.at ? new Date(input.at) : now;
     const result = await this.uow.run(async ({ db: tx, emit }) => {
       const changed = (callId: number) => emit("call.changed", { callId, event: input.event });
-      const inserted = (await tx.$queryRaw`
-        INSERT INTO telephony_deliveries (signature, "callId", event, "receivedAt")
-        VALUES (${signature}, ${input.callId}, ${input.event}, ${now})
-        ON CONFLICT (signature) DO NOTHING RETURNING id`) as { id: number }[];
-      if (!inserted.length) throw new ApiError(409, "replayed", "this delivery (same signature) was already received");
-      // Serialise deliveries of one call so ringing and answered racing each other create one row.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCKS.callDelivery}::int, hashtext(${input.callId}))`;
-      const earlier = await tx.telephonyDelivery.count({
-        where: { callId: input.callId, event: input.event, id: { not: inserted[0]!.id } },
-      });
-      const existing = await tx.call.findUnique({ where: { externalId: input.callId } });
+      const deliveryId = await this.calls.recordDelivery(tx, { signature, callId: input.callId, event: input.event, receivedAt: now });
+      if (deliveryId === null) throw new ApiError(409, "replayed", "this delivery (same signature) was already received");
+      await this.calls.lockCallDeliveries(tx, input.callId);
+      const earlier = await this.calls.countDeliveries(tx, input.callId, input.event, deliveryId);
+      const existing = await this.calls.byExternalId(tx, input.callId);
       if (earlier > 0 && existing) return { call: existing, duplicate: true };
 
-      const elevatorId = input.rescueCode ? await this.elevatorIdFor(tx, input.rescueCode) : undefined;
+      const elevatorId = input.rescueCode ? ((await this.calls.elevatorIdByRescueCode(input.rescueCode, tx)) ?? undefined) : undefined;
       const common = {
         ...(input.line !== undefined ? { line: input.line } : {}),
         ...(input.agent !== undefined ? { agent: input.agent } : {}),
@@ -105,26 +97,28 @@ export class CallService {
       const times =
         input.event === "answered" ? { answeredAt: at } : input.event === "ended" ? { endedAt: at } : { ringingAt: at };
       if (existing) {
-        const call = await tx.call.update({
-          where: { id: existing.id },
-          // Out-of-order delivery: an answer must not be erased by a late ringing, only fill what is missing.
-          data: { ...common, ...(input.event === "ringing" ? {} : times) },
-        });
+        // Out-of-order delivery: an answer must not be erased by a late ringing, only fill what is missing.
+        const call = await this.calls.update(tx, existing.id, { ...common, ...(input.event === "ringing" ? {} : times) });
         changed(call.id);
         return { call, duplicate: false };
       }
       if (!input.callerNumber) {
         throw new ApiError(400, "validation_failed", `callerNumber is required for the first event of call ${input.callId}`);
       }
-      const call = await tx.call.create({
-        data: { externalId: input.callId, callerNumber: input.callerNumber, source: "pbx", ringingAt: at, ...common, ...times },
+      const call = await this.calls.create(tx, {
+        externalId: input.callId,
+        callerNumber: input.callerNumber,
+        source: "pbx",
+        ringingAt: at,
+        ...common,
+        ...times,
       });
       changed(call.id);
       return { call, duplicate: false };
     });
     if (++this.deliveries % 200 === 0) {
       // Signatures older than the 5-minute window can no longer be replayed; keep a week for PBX retries.
-      await this.prisma.telephonyDelivery.deleteMany({ where: { receivedAt: { lt: new Date(now.getTime() - PRUNE_AFTER_MS) } } });
+      await this.calls.pruneDeliveries(new Date(now.getTime() - PRUNE_AFTER_MS));
     }
     return { call: presentCall(result.call), duplicate: result.duplicate };
   }
@@ -136,8 +130,7 @@ export class CallService {
     // incident was asked for.
     const elevatorId = input.openIncident ? await this.resolveElevator(input) : undefined;
     const call = await this.uow.run(async ({ db, emit }) => {
-      const created = await db.call.create({
-      data: {
+      const created = await this.calls.create(db, {
         callerNumber: input.callerNumber,
         source: "manual",
         createdBy: actor.id,
@@ -149,7 +142,6 @@ export class CallService {
         notes: input.notes,
         rescueCode: input.rescueCode,
         elevatorId: elevatorId ?? input.elevatorId,
-      },
       });
       // With an incident asked for, the call's push goes out with the incident's transaction below.
       if (!input.openIncident) emit("call.changed", { callId: created.id, event: "updated" });
@@ -165,7 +157,7 @@ export class CallService {
   async openIncident(callId: number, request: IncidentRequest, actor: Actor): Promise<CallOutcome> {
     const elevatorId = await this.resolveElevator(request);
     const outcome = await this.uow.run(async ({ db: tx, emit }) => {
-      const call = await tx.call.findUnique({ where: { id: callId } });
+      const call = await this.calls.byId(callId, tx);
       if (!call) throw errors.notFound(`call ${callId}`);
       if (call.incidentId !== null) {
         throw new ApiError(409, "call_already_linked", `call ${callId} already belongs to incident ${call.incidentId}`, { incidentId: call.incidentId });
@@ -173,7 +165,7 @@ export class CallService {
       // First report = the call answered (DESIGN.md); a call entered after the fact keeps its own times.
       const reportedAt = call.answeredAt ?? call.ringingAt;
       const data = { callId: call.id, callerNumber: call.callerNumber, ...(call.externalId ? { externalId: call.externalId } : {}) };
-      const opened = await openOrAttachIncident(tx, {
+      const opened = await this.calls.openOrAttachIncident(tx, {
         elevatorId,
         kind: request.kind,
         source: "call",
@@ -183,14 +175,10 @@ export class CallService {
         data,
       }, this.incidentPolicy);
       if (!opened.created) {
-        await appendEvent(tx, opened.incidentId, { type: "call_attached", actor, at: this.clock(), reason: request.note, data });
+        await this.calls.appendEvent(tx, opened.incidentId, { type: "call_attached", actor, at: this.clock(), reason: request.note, data });
       }
-      const counts = {
-        ...(request.trappedCount !== undefined ? { trappedCount: request.trappedCount } : {}),
-        ...(request.injuredCount !== undefined ? { injuredCount: request.injuredCount } : {}),
-      };
-      if (Object.keys(counts).length) await tx.incident.update({ where: { id: opened.incidentId }, data: counts });
-      const updated = await tx.call.update({ where: { id: callId }, data: { elevatorId, incidentId: opened.incidentId } });
+      await this.calls.setIncidentCounts(tx, opened.incidentId, { trappedCount: request.trappedCount, injuredCount: request.injuredCount });
+      const updated = await this.calls.update(tx, callId, { elevatorId, incidentId: opened.incidentId });
       if (opened.created) emit("incident.opened", { incidentId: opened.incidentId, autoDispatch: request.autoDispatch });
       else emit("incident.changed", { incidentId: opened.incidentId });
       emit("call.changed", { callId, event: "updated" });
@@ -198,24 +186,18 @@ export class CallService {
     });
     return {
       call: presentCall(outcome.call),
-      incident: await loadIncidentView(this.prisma, outcome.incidentId),
+      incident: await this.incidents.view(outcome.incidentId),
       incidentCreated: outcome.created,
     };
   }
 
-  private async elevatorIdFor(db: Prisma.TransactionClient | PrismaClient, rescueCode: string): Promise<number | undefined> {
-    const e = await db.elevator.findUnique({ where: { rescueCode }, select: { id: true } });
-    return e?.id;
-  }
-
   private async resolveElevator(request: { rescueCode?: string; elevatorId?: number }): Promise<number> {
     if (request.elevatorId !== undefined) {
-      const e = await this.prisma.elevator.findUnique({ where: { id: request.elevatorId }, select: { id: true } });
-      if (!e) throw errors.notFound(`elevator ${request.elevatorId}`);
-      return e.id;
+      if (!(await this.calls.elevatorExists(request.elevatorId))) throw errors.notFound(`elevator ${request.elevatorId}`);
+      return request.elevatorId;
     }
     if (!request.rescueCode) throw new ApiError(400, "validation_failed", "an incident needs rescueCode or elevatorId");
-    const id = await this.elevatorIdFor(this.prisma, request.rescueCode);
+    const id = await this.calls.elevatorIdByRescueCode(request.rescueCode);
     if (id) return id;
     const close = await this.lookup.byCodes("rescueCode", nearCodes(request.rescueCode), 10);
     throw new ApiError(
@@ -228,16 +210,11 @@ export class CallService {
   }
 
   async get(id: number): Promise<CallView | null> {
-    const call = await this.prisma.call.findUnique({ where: { id } });
+    const call = await this.calls.byId(id);
     return call ? presentCall(call) : null;
   }
 
   async list(filter: { active: boolean; callerNumber?: string; limit: number }): Promise<CallView[]> {
-    const rows = await this.prisma.call.findMany({
-      where: { ...(filter.active ? { endedAt: null } : {}), ...(filter.callerNumber ? { callerNumber: filter.callerNumber } : {}) },
-      orderBy: { ringingAt: "desc" },
-      take: filter.limit,
-    });
-    return rows.map(presentCall);
+    return (await this.calls.list(filter)).map(presentCall);
   }
 }

@@ -184,6 +184,12 @@ export async function appendEvent(db: DbClient, incidentId: number, event: Event
   await db.incidentEvent.create({ data: eventRow(incidentId, event) });
 }
 
+/** Trapped / injured counts as the caller or the crew reported them. */
+export async function setIncidentCounts(db: DbClient, incidentId: number, counts: { trappedCount?: number; injuredCount?: number }): Promise<void> {
+  if (counts.trappedCount === undefined && counts.injuredCount === undefined) return;
+  await db.incident.update({ where: { id: incidentId }, data: counts });
+}
+
 /** The same entry on many incidents' timelines in one statement (a mass event's members). */
 export async function appendEventToMany(db: DbClient, incidentIds: readonly number[], event: EventInput): Promise<void> {
   if (incidentIds.length) await db.incidentEvent.createMany({ data: incidentIds.map((id) => eventRow(id, event)) });
