@@ -9,7 +9,7 @@ import type { AlarmView, IncidentView, OfferView, TeamView } from "../../server/
 import type { CrashPoint } from "../../server/platform/crash.ts";
 
 /**
- * "Nothing that follows a commit lives only in memory" (DESIGN.md), tested the hard way: the real server
+ * "Nothing that follows a commit lives only in memory" (docs/architecture.md), tested the hard way: the real server
  * runs as a child process and dies by SIGKILL, at a named crash point (CRASH_AT, server/platform/crash.ts)
  * or from the test in the middle of a power cut; it is started again on the same database and ports, and
  * within a bounded time every entrapment must have its follow-ups: an offer to the right team (or, with

@@ -5,7 +5,7 @@ import { skipReason } from "./skip.ts";
 
 const CANDIDATES = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"];
 
-/** Flags that work on these machines (STACK.md): no sandbox as root, no background network. */
+/** Flags that work on these machines: no sandbox as root, no background network. */
 const LAUNCH_ARGS = [
   "--headless",
   "--no-sandbox",
