@@ -29,6 +29,7 @@ import type { IncidentPolicy } from "./incidents/repository/writes.ts";
 import { registerIncidentRoutes } from "./incidents/routes.ts";
 import { incidentPushes } from "./incidents/fanout.ts";
 import { MassEventGrouping } from "./incidents/mass-events.ts";
+import { createMassEventStore } from "./incidents/repository/mass-events.ts";
 import { CallService } from "./calls/service.ts";
 import { CallRepository } from "./calls/repository.ts";
 import { ElevatorLookup } from "./elevators/lookup.ts";
@@ -169,7 +170,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     // Follow-ups of committed changes: what each outbox topic causes, in order.
     const pushes = incidentPushes(db.prisma, realtime.broadcast);
     const pushCall = callPushes(db.prisma, realtime.broadcast);
-    const massEvents = new MassEventGrouping(db.prisma, uow, incidentPolicy);
+    const massEvents = new MassEventGrouping(createMassEventStore(db.prisma), uow, incidentPolicy);
     const handlers: OutboxHandlers = {
       "incident.opened": [
         { name: "push incident", handle: async ({ incidentId }) => void (await pushes.incident(incidentId, "incident:created")) },

@@ -1,8 +1,6 @@
-import { LOCKS } from "../platform/db/locks.ts";
-import { Prisma, type PrismaClient } from "../platform/db/generated/client.ts";
-import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
-import { openStatuses } from "./lifecycle.ts";
-import { appendEventToMany, type IncidentPolicy } from "./repository/writes.ts";
+import type { Transactional } from "../platform/outbox/unit-of-work.ts";
+import type { IncidentPolicy } from "./repository/writes.ts";
+import type { MassEventStore } from "./repository/mass-events.ts";
 
 /**
  * Power cuts trap people in many cars at once: several incidents of one site, or many of one district,
@@ -10,10 +8,78 @@ import { appendEventToMany, type IncidentPolicy } from "./repository/writes.ts";
  *
  * Grouping is a follow-up of the incident's opening (an outbox row, so it survives a crash): it runs
  * after the commit, once per district at a time, and a burst of openings in one district is folded into
- * the next pass; the follow-up is done when the pass that included its incident has committed. Doing it inside the alarm transaction instead serialised every
- * new incident of a district behind one lock, and a power cut's hundreds of alarms then overran the
- * transaction timeout (measured: alarms failed to store).
+ * the next pass; the follow-up is done when the pass that included its incident has committed. Doing it
+ * inside the alarm transaction instead serialised every new incident of a district behind one lock, and a
+ * power cut's hundreds of alarms then overran the transaction timeout (measured: alarms failed to store).
  */
+
+export interface RecentIncident {
+  id: number;
+  massEventId: number | null;
+  reportedAt: Date;
+  siteId: number;
+  siteName: string;
+}
+
+export interface NewMassEvent {
+  kind: "building" | "area";
+  title: string;
+  districtId: number;
+  siteId?: number;
+  startedAt: Date;
+}
+
+/** Members to join to an event that exists (`massEventId`) or is to be made (`create`). */
+export interface MassEventJoin {
+  incidentIds: number[];
+  massEventId: number | null;
+  create: NewMassEvent | null;
+}
+
+/**
+ * Which of a district's recent open incidents join which mass event, pure. A site with `massSiteMin`
+ * incidents forms a building event (or joins the one its grouped members or an open building event of
+ * the site already have); if the district has `massDistrictMin`, those in no building event join the
+ * district's area event. An incident already in an event stays there.
+ */
+export function planMassEvents(
+  districtId: number,
+  recent: readonly RecentIncident[],
+  open: { building: ReadonlyMap<number, number>; area: number | null; districtName: string },
+  policy: Pick<IncidentPolicy, "massSiteMin" | "massDistrictMin">,
+): MassEventJoin[] {
+  const grouped = new Map(recent.map((i) => [i.id, i.massEventId]));
+  const joins: MassEventJoin[] = [];
+  const bySite = new Map<number, RecentIncident[]>();
+  for (const i of recent) bySite.set(i.siteId, [...(bySite.get(i.siteId) ?? []), i]);
+  for (const [siteId, members] of bySite) {
+    if (members.length < policy.massSiteMin) continue;
+    const ungrouped = members.filter((m) => grouped.get(m.id) === null);
+    if (!ungrouped.length) continue;
+    const existing = members.find((m) => m.massEventId !== null)?.massEventId ?? open.building.get(siteId) ?? null;
+    joins.push({
+      incidentIds: ungrouped.map((m) => m.id),
+      massEventId: existing,
+      create:
+        existing === null
+          ? { kind: "building", title: `${members[0]!.siteName} 多台电梯同时困人`, siteId, districtId, startedAt: members[0]!.reportedAt }
+          : null,
+    });
+    for (const m of ungrouped) grouped.set(m.id, existing ?? -1);
+  }
+  if (recent.length >= policy.massDistrictMin) {
+    const ungrouped = recent.filter((m) => grouped.get(m.id) === null);
+    if (ungrouped.length) {
+      joins.push({
+        incidentIds: ungrouped.map((m) => m.id),
+        massEventId: open.area,
+        create: open.area === null ? { kind: "area", title: `${open.districtName} 区域群发困人`, districtId, startedAt: recent[0]!.reportedAt } : null,
+      });
+    }
+  }
+  return joins;
+}
+
 export class MassEventGrouping {
   private readonly running = new Map<number, Promise<void>>();
   private readonly again = new Set<number>();
@@ -22,8 +88,8 @@ export class MassEventGrouping {
   private burst: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly prisma: PrismaClient,
-    private readonly uow: UnitOfWork,
+    private readonly store: MassEventStore,
+    private readonly uow: Transactional,
     private readonly policy: Pick<IncidentPolicy, "massWindowMs" | "massSiteMin" | "massDistrictMin">,
   ) {}
 
@@ -45,9 +111,8 @@ export class MassEventGrouping {
     const waiting = this.opened;
     this.opened = [];
     try {
-      const rows = (await this.prisma.$queryRaw`
-        SELECT DISTINCT "districtId" FROM incidents WHERE id IN (${Prisma.join(waiting.map((w) => w.incidentId))})`) as { districtId: number }[];
-      await Promise.all(rows.map(({ districtId }) => this.schedule(districtId)));
+      const districts = await this.store.districtsOf(waiting.map((w) => w.incidentId));
+      await Promise.all(districts.map((districtId) => this.schedule(districtId)));
       for (const w of waiting) w.done();
     } catch (error) {
       for (const w of waiting) w.failed(error);
@@ -72,66 +137,16 @@ export class MassEventGrouping {
   }
 
   private async pass(districtId: number): Promise<void> {
-    const policy = this.policy;
-    await this.uow.run(async ({ db: tx, emit }) => {
-      // Across processes: one grouping pass per district at a time.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCKS.massEventDistrict}::int, ${districtId}::int)`;
-      const newest = await tx.incident.findFirst({
-        where: { districtId, status: { in: [...openStatuses] } },
-        orderBy: { reportedAt: "desc" },
-        select: { reportedAt: true },
-      });
-      if (!newest) return;
-      const since = new Date(newest.reportedAt.getTime() - policy.massWindowMs);
-      // One query rather than the ORM's three (incidents, elevators, sites).
-      const recent = (await tx.$queryRaw`
-        SELECT i.id, i."massEventId", i."reportedAt", e."siteId", s.name AS "siteName"
-        FROM incidents i JOIN elevators e ON e.id = i."elevatorId" JOIN sites s ON s.id = e."siteId"
-        WHERE i."districtId" = ${districtId}::int AND i.status::text IN (${Prisma.join(openStatuses)}) AND i."reportedAt" >= ${since}::timestamp(3)
-        ORDER BY i."reportedAt", i.id`) as { id: number; massEventId: number | null; reportedAt: Date; siteId: number; siteName: string }[];
-      // The join is part of each member's history, and its new revision tells consoles to take the update.
-      const join = async (ids: number[], massEventId: number) => {
-        await tx.incident.updateMany({ where: { id: { in: ids } }, data: { massEventId } });
-        await appendEventToMany(tx, ids, { type: "mass_event_joined", actor: { type: "system", id: "mass-events" }, at: new Date(), data: { massEventId } });
-        for (const incidentId of ids) emit("incident.changed", { incidentId });
+    await this.uow.run(async ({ db, emit }) => {
+      await this.store.lockDistrict(db, districtId);
+      const recent = await this.store.recentOpen(db, districtId, this.policy.massWindowMs);
+      if (!recent.length) return;
+      const open = await this.store.openMassEvents(db, districtId, [...new Set(recent.map((i) => i.siteId))]);
+      for (const join of planMassEvents(districtId, recent, open, this.policy)) {
+        const massEventId = join.massEventId ?? (await this.store.create(db, join.create!));
+        await this.store.join(db, join.incidentIds, massEventId, new Date());
+        for (const incidentId of join.incidentIds) emit("incident.changed", { incidentId });
         emit("mass_event.changed", { massEventId });
-      };
-      const bySite = new Map<number, typeof recent>();
-      for (const i of recent) bySite.set(i.siteId, [...(bySite.get(i.siteId) ?? []), i]);
-      for (const [siteId, members] of bySite) {
-        if (members.length < policy.massSiteMin) continue;
-        const ungrouped = members.filter((m) => m.massEventId === null);
-        if (!ungrouped.length) continue;
-        const existing =
-          members.find((m) => m.massEventId !== null)?.massEventId ??
-          (await tx.massEvent.findFirst({ where: { kind: "building", siteId, closedAt: null }, select: { id: true } }))?.id;
-        const id =
-          existing ??
-          (
-            await tx.massEvent.create({
-              data: { kind: "building", title: `${members[0]!.siteName} 多台电梯同时困人`, siteId, districtId, startedAt: members[0]!.reportedAt },
-            })
-          ).id;
-        await join(
-          ungrouped.map((m) => m.id),
-          id,
-        );
-        for (const m of ungrouped) m.massEventId = id;
-      }
-      if (recent.length >= policy.massDistrictMin) {
-        // Incidents already in a building event stay there; the rest of the district joins the area event.
-        const ungrouped = recent.filter((m) => m.massEventId === null);
-        if (ungrouped.length) {
-          const area = await tx.massEvent.findFirst({ where: { kind: "area", districtId, closedAt: null }, select: { id: true } });
-          const district = await tx.district.findUniqueOrThrow({ where: { id: districtId }, select: { name: true } });
-          const id =
-            area?.id ??
-            (await tx.massEvent.create({ data: { kind: "area", title: `${district.name} 区域群发困人`, districtId, startedAt: recent[0]!.reportedAt } })).id;
-          await join(
-            ungrouped.map((m) => m.id),
-            id,
-          );
-        }
       }
     });
   }
