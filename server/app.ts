@@ -28,6 +28,7 @@ import { SlaScheduler } from "./sla/scheduler.ts";
 import type { IncidentPolicy } from "./incidents/repository/writes.ts";
 import { registerIncidentRoutes } from "./incidents/routes.ts";
 import { incidentPushes } from "./incidents/fanout.ts";
+import { loadMassEvent, timelineSince } from "./incidents/repository/timeline.ts";
 import { MassEventGrouping } from "./incidents/mass-events.ts";
 import { createMassEventStore } from "./incidents/repository/mass-events.ts";
 import { CallService } from "./calls/service.ts";
@@ -168,7 +169,14 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     registerDispatchRoutes(api, { prisma: db.prisma, access: repos.auth.access, dispatch });
 
     // Follow-ups of committed changes: what each outbox topic causes, in order.
-    const pushes = incidentPushes(db.prisma, realtime.broadcast);
+    const pushes = incidentPushes(
+      {
+        view: (id) => repos.incidents.view(id),
+        timelineSince: (id, after) => timelineSince(db.prisma, id, after),
+        massEvent: (id) => loadMassEvent(db.prisma, id),
+      },
+      realtime.broadcast,
+    );
     const pushCall = callPushes(db.prisma, realtime.broadcast);
     const massEvents = new MassEventGrouping(createMassEventStore(db.prisma), uow, incidentPolicy);
     const handlers: OutboxHandlers = {

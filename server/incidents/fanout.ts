@@ -1,9 +1,15 @@
-import type { PrismaClient } from "../platform/db/generated/client.ts";
-import type { IncidentView } from "../contracts/index.ts";
+import type { IncidentView, MassEventView } from "../contracts/index.ts";
 import type { Broadcast } from "../platform/realtime.ts";
-import { loadMassEvent } from "./repository/timeline.ts";
-import { incidentAudience, loadIncidentView, presentEvent } from "./presenter.ts";
-import { isOpen, type IncidentStatus } from "./lifecycle.ts";
+import type { TimelineSince } from "./repository/timeline.ts";
+import { incidentAudience, presentEvent } from "./presenter.ts";
+import { isOpen } from "./lifecycle.ts";
+
+/** The reads the pushes need. */
+export interface PushReads {
+  view(incidentId: number): Promise<IncidentView | null>;
+  timelineSince(incidentId: number, afterEntryId: bigint): Promise<TimelineSince[]>;
+  massEvent(massEventId: number): Promise<MassEventView | null>;
+}
 
 /**
  * Pushes incidents, each new timeline entry and mass-event changes to the consoles: the handlers of the
@@ -11,7 +17,7 @@ import { isOpen, type IncidentStatus } from "./lifecycle.ts";
  * redelivered follow-up sends the current state, and timeline entries appended by any writer (alarms,
  * dispatch, calls, lifecycle routes) are sent once each, in order.
  */
-export function incidentPushes(prisma: PrismaClient, broadcast: Broadcast) {
+export function incidentPushes(store: PushReads, broadcast: Broadcast) {
   // Last entry sent per incident; forgotten when the incident ends, so the map stays as small as the open set.
   const lastSent = new Map<number, bigint>();
   const queue = new Map<number, Promise<void>>();
@@ -22,18 +28,7 @@ export function incidentPushes(prisma: PrismaClient, broadcast: Broadcast) {
       const after = lastSent.get(incidentId) ?? 0n;
       // New entries and their audience (the same as the incident's own pushes: its elevator's company and
       // every team offered it) in one query: this runs after every change of every incident.
-      const rows = (await prisma.$queryRaw`
-        WITH scope AS (
-          SELECT e."maintenanceCompanyId" AS "companyId",
-                 COALESCE((SELECT json_agg(DISTINCT o."teamId") FROM dispatch_offers o WHERE o."incidentId" = i.id), '[]'::json) AS "teamIds"
-          FROM incidents i JOIN elevators e ON e.id = i."elevatorId"
-          WHERE i.id = ${incidentId}::int)
-        SELECT ev.id, ev.type, ev."fromStatus"::text AS "fromStatus", ev."toStatus"::text AS "toStatus", ev."actorType"::text AS "actorType",
-               ev."actorId", ev.at, ev.lat, ev.lng, ev.reason, ev.data, scope."companyId", scope."teamIds"
-        FROM incident_events ev CROSS JOIN scope
-        WHERE ev."incidentId" = ${incidentId}::int AND ev.id > ${after}::bigint
-        ORDER BY ev.id
-        LIMIT 200`) as (Parameters<typeof presentEvent>[0] & { toStatus: IncidentStatus | null; companyId: number; teamIds: number[] })[];
+      const rows = await store.timelineSince(incidentId, after);
       if (!rows.length) return;
       const audience = { companyId: rows[0]!.companyId, teamIds: rows[0]!.teamIds };
       for (const row of rows) broadcast(audience, "incident:timeline", { incidentId, ...presentEvent(row) });
@@ -56,13 +51,13 @@ export function incidentPushes(prisma: PrismaClient, broadcast: Broadcast) {
     /** incident:created / incident:updated to everyone the incident's REST scope allows. */
     /** Returns the view it pushed (null: no such incident), so the next handler need not read it again. */
     async incident(incidentId: number, event: "incident:created" | "incident:updated"): Promise<IncidentView | null> {
-      const view = await loadIncidentView(prisma, incidentId);
+      const view = await store.view(incidentId);
       if (view) broadcast(incidentAudience(view), event, view);
       return view;
     },
     timeline,
     async massEvent(massEventId: number): Promise<void> {
-      const view = await loadMassEvent(prisma, massEventId);
+      const view = await store.massEvent(massEventId);
       if (view) broadcast("centre", "mass-event:updated", view);
     },
   };

@@ -1,4 +1,5 @@
 import type { PrismaClient } from "../../platform/db/generated/client.ts";
+import type { IncidentStatus } from "../lifecycle.ts";
 import type { MassEventView, TimelineView } from "../../contracts/index.ts";
 import { computeIntervals } from "../intervals.ts";
 import { isOpen } from "../lifecycle.ts";
@@ -55,4 +56,26 @@ export async function listMassEvents(
       statusCounts,
     };
   });
+}
+
+/** A timeline entry with its audience (the incident's own push audience). */
+export type TimelineSince = Parameters<typeof presentEvent>[0] & { toStatus: IncidentStatus | null; companyId: number; teamIds: number[] };
+
+/**
+ * Timeline entries after `after` and their audience (the elevator's company and every team offered the
+ * incident) in one query: the pushes run this after every change of every incident.
+ */
+export async function timelineSince(prisma: PrismaClient, incidentId: number, after: bigint): Promise<TimelineSince[]> {
+  return (await prisma.$queryRaw`
+    WITH scope AS (
+      SELECT e."maintenanceCompanyId" AS "companyId",
+             COALESCE((SELECT json_agg(DISTINCT o."teamId") FROM dispatch_offers o WHERE o."incidentId" = i.id), '[]'::json) AS "teamIds"
+      FROM incidents i JOIN elevators e ON e.id = i."elevatorId"
+      WHERE i.id = ${incidentId}::int)
+    SELECT ev.id, ev.type, ev."fromStatus"::text AS "fromStatus", ev."toStatus"::text AS "toStatus", ev."actorType"::text AS "actorType",
+           ev."actorId", ev.at, ev.lat, ev.lng, ev.reason, ev.data, scope."companyId", scope."teamIds"
+    FROM incident_events ev CROSS JOIN scope
+    WHERE ev."incidentId" = ${incidentId}::int AND ev.id > ${after}::bigint
+    ORDER BY ev.id
+    LIMIT 200`) as TimelineSince[];
 }
