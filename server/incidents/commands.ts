@@ -1,8 +1,17 @@
-import type { PrismaClient } from "../platform/db/generated/client.ts";
-import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
+import type { Transactional as UnitOfWork } from "../platform/outbox/unit-of-work.ts";
 import { ApiError, errors } from "../platform/errors.ts";
 import { isOpen, type IncidentStatus } from "./lifecycle.ts";
-import { appendEvent, InvalidTransitionError, transitionIncident, type Actor } from "./repository/writes.ts";
+import {
+  appendEvent,
+  closeMassEventIfEnded,
+  InvalidTransitionError,
+  lockIncidentRow,
+  massEventMembers,
+  setIncidentDetails,
+  transitionContext,
+  transitionIncident,
+  type Actor,
+} from "./repository/writes.ts";
 
 export type CauseClass = "external" | "human" | "door_system" | "equipment" | "other";
 
@@ -36,13 +45,9 @@ export function transitionConflict(error: InvalidTransitionError, incidentId: nu
  */
 export async function applyTransition(uow: UnitOfWork, incidentId: number, command: TransitionCommand): Promise<void> {
   await uow.run(async ({ db: tx, emit }) => {
-    const incident = await tx.incident.findUnique({
-      where: { id: incidentId },
-      select: { causeClass: true, reportedAt: true },
-    });
+    const incident = await transitionContext(tx, incidentId);
     if (!incident) throw errors.notFound(`incident ${incidentId}`);
-    const last = await tx.incidentEvent.findFirst({ where: { incidentId }, orderBy: { at: "desc" }, select: { at: true } });
-    const floor = last?.at ?? incident.reportedAt;
+    const floor = incident.lastEntryAt ?? incident.reportedAt;
     if (command.at < floor) {
       throw new ApiError(
         400,
@@ -69,8 +74,7 @@ export async function applyTransition(uow: UnitOfWork, incidentId: number, comma
       if (error instanceof InvalidTransitionError) throw transitionConflict(error, incidentId);
       throw error;
     }
-    const extra = columns(command);
-    if (Object.keys(extra).length) await tx.incident.update({ where: { id: incidentId }, data: extra });
+    await setIncidentDetails(tx, incidentId, columns(command), { bumpVersion: false });
     emit("incident.changed", { incidentId });
   });
 }
@@ -109,10 +113,7 @@ export interface StepCommand {
  */
 export async function recordStep(uow: UnitOfWork, incidentId: number, step: StepCommand): Promise<void> {
   await uow.run(async ({ db: tx, emit }) => {
-    const rows = (await tx.$queryRaw`SELECT status::text AS status FROM incidents WHERE id = ${incidentId} FOR UPDATE`) as {
-      status: IncidentStatus;
-    }[];
-    const status = rows[0]?.status;
+    const status = (await lockIncidentRow(tx, incidentId))?.status;
     if (!status) throw errors.notFound(`incident ${incidentId}`);
     if (step.type === "passenger_callback" && !isOpen(status)) {
       throw new ApiError(409, "step_not_allowed", `a passenger callback needs an open incident; this one is ${status}`, { status });
@@ -133,7 +134,7 @@ export async function recordStep(uow: UnitOfWork, incidentId: number, step: Step
       reason: step.note,
       data: { ...(step.outcome ? { outcome: step.outcome } : {}), ...counts },
     });
-    if (Object.keys(counts).length) await tx.incident.update({ where: { id: incidentId }, data: { ...counts, version: { increment: 1 } } });
+    await setIncidentDetails(tx, incidentId, counts, { bumpVersion: true });
     emit("incident.changed", { incidentId });
   });
 }
@@ -144,16 +145,15 @@ export async function recordStep(uow: UnitOfWork, incidentId: number, step: Step
  * rarely all at the same step). The mass event closes when its last member has ended.
  */
 export async function applyMassTransition(
-  prisma: PrismaClient,
   uow: UnitOfWork,
   massEventId: number,
   command: TransitionCommand,
 ): Promise<{ applied: number[]; refused: { incidentId: number; status: string; allowed: string[]; message: string }[] }> {
-  const event = await prisma.massEvent.findUnique({ where: { id: massEventId }, include: { incidents: { select: { id: true } } } });
-  if (!event) throw errors.notFound(`mass event ${massEventId}`);
+  const members = await uow.run(({ db }) => massEventMembers(db, massEventId));
+  if (!members) throw errors.notFound(`mass event ${massEventId}`);
   const applied: number[] = [];
   const refused: { incidentId: number; status: string; allowed: string[]; message: string }[] = [];
-  for (const { id } of event.incidents) {
+  for (const id of members) {
     try {
       await applyTransition(uow, id, { ...command, reason: command.reason ?? `mass event ${massEventId}` });
       applied.push(id);
@@ -170,10 +170,7 @@ export async function applyMassTransition(
 /** Closes the mass event once its last member has ended; consoles are told either way (a member changed). */
 export async function closeMassEventIfDone(uow: UnitOfWork, massEventId: number, at: Date): Promise<void> {
   await uow.run(async ({ db, emit }) => {
-    const members = await db.incident.findMany({ where: { massEventId }, select: { status: true } });
-    if (members.length && members.every((m) => !isOpen(m.status))) {
-      await db.massEvent.updateMany({ where: { id: massEventId, closedAt: null }, data: { closedAt: at } });
-    }
+    await closeMassEventIfEnded(db, massEventId, at);
     emit("mass_event.changed", { massEventId });
   });
 }

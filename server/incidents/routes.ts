@@ -263,7 +263,7 @@ export function registerIncidentRoutes(
       refused: z.array(z.object({ incidentId: z.number().int(), status: z.string(), allowed: z.array(z.string()), message: z.string() })),
     }),
     handler: async ({ params, body, user }) => {
-      const result = await applyMassTransition(prisma, deps.uow, params.id, { ...body, at: when(body.at), actor: actorOfUser(user) });
+      const result = await applyMassTransition(deps.uow, params.id, { ...body, at: when(body.at), actor: actorOfUser(user) });
       const massEvent = await loadMassEvent(prisma, params.id);
       if (!massEvent) throw errors.notFound(`mass event ${params.id}`);
       return { massEvent, ...result };

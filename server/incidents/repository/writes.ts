@@ -184,6 +184,39 @@ export async function appendEvent(db: DbClient, incidentId: number, event: Event
   await db.incidentEvent.create({ data: eventRow(incidentId, event) });
 }
 
+/** What a lifecycle step is checked against: the recorded cause, the first report and the latest entry's time. */
+export async function transitionContext(db: DbClient, incidentId: number): Promise<{ causeClass: string | null; reportedAt: Date; lastEntryAt: Date | null } | null> {
+  const incident = await db.incident.findUnique({ where: { id: incidentId }, select: { causeClass: true, reportedAt: true } });
+  if (!incident) return null;
+  const last = await db.incidentEvent.findFirst({ where: { incidentId }, orderBy: { at: "desc" }, select: { at: true } });
+  return { ...incident, lastEntryAt: last?.at ?? null };
+}
+
+/** Counts, cause class and text recorded with a step; a change the timeline shows bumps the version. */
+export async function setIncidentDetails(
+  db: DbClient,
+  incidentId: number,
+  details: { trappedCount?: number; injuredCount?: number; causeClass?: string; causeText?: string },
+  options: { bumpVersion: boolean },
+): Promise<void> {
+  if (!Object.keys(details).length) return;
+  await db.incident.update({ where: { id: incidentId }, data: { ...details, ...(options.bumpVersion ? { version: { increment: 1 } } : {}) } });
+}
+
+/** Members of a mass event, by id. */
+export async function massEventMembers(db: DbClient, massEventId: number): Promise<number[] | null> {
+  const event = await db.massEvent.findUnique({ where: { id: massEventId }, select: { incidents: { select: { id: true }, orderBy: { id: "asc" } } } });
+  return event ? event.incidents.map((i) => i.id) : null;
+}
+
+/** Closes a mass event once none of its members is open. */
+export async function closeMassEventIfEnded(db: DbClient, massEventId: number, at: Date): Promise<void> {
+  const members = await db.incident.findMany({ where: { massEventId }, select: { status: true } });
+  if (members.length && members.every((m) => !openStatuses.includes(m.status as never))) {
+    await db.massEvent.updateMany({ where: { id: massEventId, closedAt: null }, data: { closedAt: at } });
+  }
+}
+
 /** Trapped / injured counts as the caller or the crew reported them. */
 export async function setIncidentCounts(db: DbClient, incidentId: number, counts: { trappedCount?: number; injuredCount?: number }): Promise<void> {
   if (counts.trappedCount === undefined && counts.injuredCount === undefined) return;
