@@ -6,17 +6,10 @@ import { actorOfUser } from "../auth/scopes.ts";
 import { ApiError, errors } from "../platform/errors.ts";
 import { callView, incidentKinds, incidentView } from "../contracts/index.ts";
 import { verifyTelephony } from "./signature.ts";
-import { SIGNATURE_HEADER, TELEPHONY_PATH, TIMESTAMP_HEADER, telephonyEventBody } from "../contracts/telephony.ts";
+import { SIGNATURE_HEADER, TELEPHONY_PATH, TIMESTAMP_HEADER, iso, label, phone, telephonyEventBody } from "../contracts/telephony.ts";
 import type { CallService } from "./service.ts";
 
-const iso = z.iso.datetime({ offset: true, message: "an ISO 8601 time with offset, e.g. 2026-11-27T08:00:00Z" });
-const phone = z
-  .string()
-  .trim()
-  .regex(/^\+?[0-9][0-9 -]{2,24}$/, "a phone number: digits, optionally + and spaces or dashes")
-  .transform((v) => v.replace(/[\s-]/g, ""));
 const rescueCode = z.string().regex(/^\d{6}$/, "a rescue code has 6 digits");
-const label = z.string().trim().min(1).max(128);
 const actor = z
   .object({ type: z.enum(["user", "team", "system"]), id: z.string().min(1).max(64).nullable().default(null) })
   .optional(); // ignored: the actor is the signed-in user

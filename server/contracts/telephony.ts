@@ -18,13 +18,13 @@ export function telephonySignature(hmac: HmacSha256, secret: string, timestamp: 
   return hmac(secret, [`${timestamp}.`, rawBody], "hex");
 }
 
-const iso = z.iso.datetime({ offset: true, message: "an ISO 8601 time with offset, e.g. 2026-11-27T08:00:00Z" });
-const phone = z
+export const iso = z.iso.datetime({ offset: true, message: "an ISO 8601 time with offset, e.g. 2026-11-27T08:00:00Z" });
+export const phone = z
   .string()
   .trim()
   .regex(/^\+?[0-9][0-9 -]{2,24}$/, "a phone number: digits, optionally + and spaces or dashes")
   .transform((v) => v.replace(/[\s-]/g, ""));
-const label = z.string().trim().min(1).max(128);
+export const label = z.string().trim().min(1).max(128);
 
 export const telephonyEventBody = z.object({
   event: z.enum(["ringing", "answered", "ended"]),

@@ -13,7 +13,8 @@ import {
 import type { IncidentStatus } from "../incidents/lifecycle.ts";
 import { arrivalDeadlinesInsertSql, cancelIncidentDeadlines, cancelOfferTimeout, insertArrivalDeadlines } from "../sla/repository.ts";
 import type { DeadlineKind } from "../sla/deadlines.ts";
-import { mayTakeAnother, type TeamKind, type TeamStatus, type TierPolicy } from "./policy.ts";
+import { mayTakeAnother, type TeamStatus, type TierPolicy } from "./policy.ts";
+import type { IndexedTeam } from "./team-index.ts";
 
 /** What dispatching needs of an incident. */
 export interface DispatchIncident {
@@ -29,19 +30,10 @@ export interface DispatchIncident {
   offers: { id: number; teamId: number; status: string; tier: number }[];
 }
 
-export interface TeamRow {
-  id: number;
+/** A team as stored: what ranking needs, and what the board shows. */
+export interface TeamRow extends IndexedTeam {
   name: string;
   phone: string;
-  kind: TeamKind;
-  status: TeamStatus;
-  maintenanceCompanyId: number | null;
-  baseLat: number;
-  baseLng: number;
-  lat: number | null;
-  lng: number | null;
-  positionAt: Date | null;
-  travelRatio: number;
   travelSamples: number;
   organisation: string;
 }

@@ -2,7 +2,7 @@ import type { CallView, IncidentView } from "../contracts/index.ts";
 import type { Audience } from "../platform/realtime.ts";
 import type { DbClient } from "../platform/db/types.ts";
 import { errors } from "../platform/errors.ts";
-import { createIncidentReads } from "./repository/reads.ts";
+import { createIncidentReads, type TimelineRow } from "./repository/reads.ts";
 
 /** Who may receive pushes about this incident: the elevator's company and every team offered it. */
 export function incidentAudience(view: IncidentView): Audience {
@@ -58,19 +58,7 @@ export function presentCall(c: {
   };
 }
 
-export function presentEvent(e: {
-  id: bigint;
-  type: string;
-  fromStatus: string | null;
-  toStatus: string | null;
-  actorType: string;
-  actorId: string | null;
-  at: Date;
-  lat: number | null;
-  lng: number | null;
-  reason: string | null;
-  data: unknown;
-}) {
+export function presentEvent(e: TimelineRow) {
   return {
     id: e.id.toString(),
     type: e.type,
