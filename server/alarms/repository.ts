@@ -1,14 +1,19 @@
 import type { Alarm, Prisma, PrismaClient } from "../platform/db/generated/client.ts";
 import type { AlarmPayload } from "../devices/protocol.ts";
 import { appendEvent, openOrAttachIncident } from "../incidents/repository/writes.ts";
-import { classifyAlarm, decideAlarm, decideFlap, incidentForAlarm, type FlapPolicy } from "./catalogue.ts";
-import type { AlarmOutcome } from "./service.ts";
+import { classifyAlarm, decideAlarm, decideFlap, incidentForAlarm, type AlarmDecision, type FlapPolicy } from "./catalogue.ts";
 
 /**
  * The alarms capability's SQL: the reads and the acknowledgement the alarm routes make, and the writes of
  * one alarm message (raise, repeat, clear, fold into a flapping row) that the alarm service runs inside
  * its unit of work. What to write is the catalogue's decision (server/alarms/catalogue.ts, pure).
  */
+
+export interface AlarmOutcome {
+  decision: AlarmDecision["action"] | "flap_start" | "flap_fold";
+  alarmDbId: number;
+  incident: { id: number; created: boolean; autoDispatch: boolean } | null;
+}
 
 export interface AlarmFilter {
   active?: boolean;

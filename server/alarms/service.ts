@@ -1,14 +1,9 @@
 import { Prisma } from "../platform/db/generated/client.ts";
 import type { UnitOfWork } from "../platform/outbox/unit-of-work.ts";
 import type { AlarmPayload } from "../devices/protocol.ts";
-import { defaultFlapPolicy, type AlarmDecision, type FlapPolicy } from "./catalogue.ts";
-import { storeAlarm } from "./repository.ts";
+import { defaultFlapPolicy, type FlapPolicy } from "./catalogue.ts";
+import { storeAlarm, type AlarmOutcome } from "./repository.ts";
 
-export interface AlarmOutcome {
-  decision: AlarmDecision["action"] | "flap_start" | "flap_fold";
-  alarmDbId: number;
-  incident: { id: number; created: boolean; autoDispatch: boolean } | null;
-}
 
 const isUniqueViolation = (error: unknown) =>
   error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";

@@ -1,6 +1,6 @@
 import { Prisma, type PrismaClient } from "../platform/db/generated/client.ts";
 import type { Role, SessionUser } from "./roles.ts";
-import type { ActorScope } from "./scopes.ts";
+import type { ActorScope } from "./actor-scope.ts";
 import { incidentInScope } from "../incidents/repository/reads.ts";
 
 /** The accounts, sessions and access queries of the auth capability: its SQL lives here only. */

@@ -1,6 +1,6 @@
 import type { Transactional } from "../platform/outbox/unit-of-work.ts";
 import type { IncidentPolicy } from "./repository/writes.ts";
-import type { MassEventStore } from "./repository/mass-events.ts";
+import type { MassEventStore, NewMassEvent, RecentIncident } from "./repository/mass-events.ts";
 
 /**
  * Power cuts trap people in many cars at once: several incidents of one site, or many of one district,
@@ -12,22 +12,6 @@ import type { MassEventStore } from "./repository/mass-events.ts";
  * inside the alarm transaction instead serialised every new incident of a district behind one lock, and a
  * power cut's hundreds of alarms then overran the transaction timeout (measured: alarms failed to store).
  */
-
-export interface RecentIncident {
-  id: number;
-  massEventId: number | null;
-  reportedAt: Date;
-  siteId: number;
-  siteName: string;
-}
-
-export interface NewMassEvent {
-  kind: "building" | "area";
-  title: string;
-  districtId: number;
-  siteId?: number;
-  startedAt: Date;
-}
 
 /** Members to join to an event that exists (`massEventId`) or is to be made (`create`). */
 export interface MassEventJoin {

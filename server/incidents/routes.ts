@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { ApiRouter } from "../platform/http.ts";
 import { ALL, CITY_READERS, FIELD, OPERATORS, READERS } from "../auth/roles.ts";
-import { accessChecks, actorOfUser, scopeOf } from "../auth/scopes.ts";
+import { accessChecks, actorOfUser } from "../auth/scopes.ts";
+import { scopeOf } from "../auth/actor-scope.ts";
 import type { AccessRepository } from "../auth/repository.ts";
 import type { PrismaClient } from "../platform/db/generated/client.ts";
 import { causeClasses, incidentStatuses, incidentView, massEventView, teamOfferView, timelineEventView, timelineView } from "../contracts/index.ts";

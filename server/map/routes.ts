@@ -5,7 +5,7 @@ import type { Config } from "../platform/config.ts";
 import type { Dispatch } from "../dispatch/index.ts";
 import { districtView, elevatorCard, elevatorPoints, teamView } from "../contracts/index.ts";
 import { errors } from "../platform/errors.ts";
-import { scopeOf, teamListedTo } from "../auth/scopes.ts";
+import { scopeOf, teamListedTo } from "../auth/actor-scope.ts";
 import type { ElevatorRepository } from "../elevators/repository.ts";
 import type { MapRepository } from "./repository.ts";
 

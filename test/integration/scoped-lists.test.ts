@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "../support/platform.ts";
 import type { IncidentView } from "../../server/contracts/index.ts";
-import { scopeOf } from "../../server/auth/scopes.ts";
+import { scopeOf } from "../../server/auth/actor-scope.ts";
 import { createIncidentReads } from "../../server/incidents/repository/reads.ts";
 
 /**

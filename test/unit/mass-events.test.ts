@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { planMassEvents, type RecentIncident } from "../../server/incidents/mass-events.ts";
+import { planMassEvents } from "../../server/incidents/mass-events.ts";
+import type { RecentIncident } from "../../server/incidents/repository/mass-events.ts";
 
 // Which incidents of a district join which mass event: the grouping pass's pure core.
 const policy = { massSiteMin: 3, massDistrictMin: 10 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { accessChecks, scopeOf, teamListedTo, type ActorScope } from "../../server/auth/scopes.ts";
+import { accessChecks } from "../../server/auth/scopes.ts";
+import { scopeOf, teamListedTo, type ActorScope } from "../../server/auth/actor-scope.ts";
 import type { AccessRepository } from "../../server/auth/repository.ts";
 import type { SessionUser } from "../../server/auth/roles.ts";
 import { ElevatorLookup } from "../../server/elevators/lookup.ts";

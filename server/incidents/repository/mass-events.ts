@@ -3,7 +3,24 @@ import type { DbClient } from "../../platform/db/types.ts";
 import { LOCKS } from "../../platform/db/locks.ts";
 import { openStatuses } from "../lifecycle.ts";
 import { appendEventToMany } from "./writes.ts";
-import type { NewMassEvent, RecentIncident } from "../mass-events.ts";
+
+/** An open incident of the district as grouping sees it. */
+export interface RecentIncident {
+  id: number;
+  massEventId: number | null;
+  reportedAt: Date;
+  siteId: number;
+  siteName: string;
+}
+
+/** A mass event to be made. */
+export interface NewMassEvent {
+  kind: "building" | "area";
+  title: string;
+  districtId: number;
+  siteId?: number;
+  startedAt: Date;
+}
 
 /** What mass-event grouping reads and writes; `tx` is the unit of work's transaction. */
 export interface MassEventStore {

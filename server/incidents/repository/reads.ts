@@ -1,7 +1,7 @@
 import { Prisma } from "../../platform/db/generated/client.ts";
 import type { IncidentView } from "../../contracts/index.ts";
 import type { DbClient } from "../../platform/db/types.ts";
-import type { ActorScope } from "../../auth/scopes.ts";
+import type { ActorScope } from "../../auth/actor-scope.ts";
 import { openStatuses } from "../lifecycle.ts";
 
 /**
