@@ -69,8 +69,6 @@ export interface EdgeLimits {
   statusBurst: number;
   /** Most status messages waiting to be ingested (at most one per device). */
   statusQueueMax: number;
-  /** Status messages read per event-loop turn before device connections are held. */
-  turnBudget: number;
   /** Longest stretch of status work before the event loop turns (alarms, acks and sockets go between). */
   sliceMs: number;
   /** An alarm not acknowledged after this long makes the alarm path "behind". */
@@ -81,13 +79,15 @@ export const defaultEdgeLimits: EdgeLimits = {
   statusRatePerS: 5,
   statusBurst: 20,
   statusQueueMax: 20_000,
-  turnBudget: 2_000,
   sliceMs: 20,
   alarmLateMs: 1_000,
 };
 
 /** Rate-limited status per second above which health calls it a flood rather than a few chatty devices. */
 const RATE_LIMITED_FLOOD_PER_S = 50;
+
+/** Shed per second below which a few chatty devices are not a degraded platform. */
+const SHED_NOTICEABLE_PER_S = 20;
 
 /** Sends a platform -> device message: straight into the embedded broker, or over the alarm connection. */
 type Downlink = (topic: string, payload: string, done: (error?: Error) => void) => void;
@@ -158,7 +158,6 @@ export class DeviceIngest {
     this.limiter = new DeviceRateLimiter(this.limits.statusRatePerS, this.limits.statusBurst);
     this.lane = new StatusLane({
       maxSize: this.limits.statusQueueMax,
-      turnBudget: this.limits.turnBudget,
       sliceMs: this.limits.sliceMs,
       handle: (deviceId, entry) => this.ingestStatus(deviceId, entry.payload, entry.receivedAt),
     });
@@ -392,6 +391,9 @@ export class DeviceIngest {
     const held = this.heldConnections();
     const reasons: string[] = [];
     if (this.lane.behindWindow.any(now)) reasons.push("status shed: ingest behind");
+    // Two status of one device in one read are normal; shedding a noticeable share of all status is not.
+    const shedPerS = this.lane.shedWindow.perSecond(now);
+    if (shedPerS > SHED_NOTICEABLE_PER_S && shedPerS > 0.05 * this.lane.takenWindow.perSecond(now)) reasons.push("status shed: more than 5 % of status");
     // A device or two over its limit is their fault and only counted; many at once is a flood.
     if (this.lane.rateLimitedWindow.perSecond(now) > RATE_LIMITED_FLOOD_PER_S) reasons.push("status shed: devices over their limit");
     if (held > 0) reasons.push("device connections held");
