@@ -102,11 +102,17 @@ export class StatusLane {
   private readonly roomListeners: (() => void)[] = [];
   /** Times the lane asked a reader to hold a connection. */
   holds = 0;
+  private readThisTurn = 0;
 
   constructor(
     private readonly options: {
       /** Hard bound: a status for a device not already waiting is dropped (`queue_full`) beyond it. */
       maxSize: number;
+      /**
+       * Status read in one turn of the event loop after which further connections are held: the bound on
+       * how long a turn (and so an alarm arriving in it) can take when every socket has data.
+       */
+      turnBudget: number;
       /** Longest the drain runs before yielding to I/O (alarms, acks, sockets). */
       sliceMs: number;
       handle: (deviceId: string, entry: LaneEntry) => void;
@@ -124,6 +130,11 @@ export class StatusLane {
   oldestAgeMs(now = Date.now()): number {
     const first = this.pending.values().next();
     return first.done ? 0 : now - first.value.receivedAt;
+  }
+
+  shedMany(reason: ShedReason, count: number) {
+    this.shed[reason] += count;
+    this.shedWindow.add(count);
   }
 
   shedOne(reason: ShedReason, behind = reason === "queue_full") {
@@ -146,13 +157,14 @@ export class StatusLane {
     } else {
       this.pending.set(deviceId, { payload, receivedAt });
     }
+    this.readThisTurn++;
     this.schedule();
     return this.hasRoom();
   }
 
   /** Whether a reader may read more now. */
   hasRoom(): boolean {
-    return this.pending.size < this.options.maxSize / 2;
+    return this.readThisTurn < this.options.turnBudget && this.pending.size < this.options.maxSize / 2;
   }
 
   /** Called at the end of each drain turn: readers that held resume here while there is room. */
@@ -171,8 +183,9 @@ export class StatusLane {
     this.scheduled = false;
     if (this.stopped) return;
     this.drain(this.options.sliceMs);
+    this.readThisTurn = 0;
     for (const listener of this.roomListeners) listener();
-    if (this.pending.size > 0) this.schedule();
+    if (this.pending.size > 0 || this.readThisTurn > 0) this.schedule();
   }
 
   /** Ingests waiting status, oldest device first, until empty or `sliceMs` has passed. */

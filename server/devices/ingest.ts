@@ -69,6 +69,8 @@ export interface EdgeLimits {
   statusBurst: number;
   /** Most status messages waiting to be ingested (at most one per device). */
   statusQueueMax: number;
+  /** Status read per event-loop turn before device connections are held (bounds a turn's length). */
+  turnBudget: number;
   /** Longest stretch of status work before the event loop turns (alarms, acks and sockets go between). */
   sliceMs: number;
   /** An alarm not acknowledged after this long makes the alarm path "behind". */
@@ -79,6 +81,7 @@ export const defaultEdgeLimits: EdgeLimits = {
   statusRatePerS: 5,
   statusBurst: 20,
   statusQueueMax: 20_000,
+  turnBudget: 5_000,
   sliceMs: 20,
   alarmLateMs: 1_000,
 };
@@ -158,6 +161,7 @@ export class DeviceIngest {
     this.limiter = new DeviceRateLimiter(this.limits.statusRatePerS, this.limits.statusBurst);
     this.lane = new StatusLane({
       maxSize: this.limits.statusQueueMax,
+      turnBudget: this.limits.turnBudget,
       sliceMs: this.limits.sliceMs,
       handle: (deviceId, entry) => this.ingestStatus(deviceId, entry.payload, entry.receivedAt),
     });
@@ -218,6 +222,7 @@ export class DeviceIngest {
       broker.tapUplinks({
         status: (deviceId, payload) => this.statusIn(deviceId, payload),
         alarm: (deviceId, payload) => this.alarmIn(deviceId, payload),
+        superseded: (count) => this.lane.shedMany("superseded", count),
         hasRoom: () => this.lane.hasRoom(),
         onRoom: (listener) => this.lane.onRoom(listener),
       });

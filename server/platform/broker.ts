@@ -3,6 +3,7 @@ import crypto from "node:crypto";
 import { Aedes, type Client } from "aedes";
 import type { Logger } from "./logger.ts";
 import { PROTOCOL_PREFIX, topics } from "../devices/protocol.ts";
+import { coalesceStatus } from "./status-coalescer.ts";
 
 export interface DeviceAuthenticator {
   /** True when the device exists, is enabled and the secret matches its stored hash. */
@@ -19,6 +20,8 @@ export interface UplinkTap {
   status(deviceId: string, payload: Buffer): boolean;
   /** A device's alarm, handled at once (stored, acknowledged over `downlink`). */
   alarm(deviceId: string, payload: Buffer): void;
+  /** Status cut at the socket because a newer one of the same device came in the same read. */
+  superseded(count: number): void;
   /** Whether held connections may read again. */
   hasRoom(): boolean;
   /** Called whenever room may have been made. */
@@ -154,7 +157,11 @@ export async function startEmbeddedBroker(options: {
     return (publish as (...args: unknown[]) => void)(packet, client, done);
   }) as Aedes["publish"];
 
-  const server = net.createServer(aedes.handle);
+  const server = net.createServer((socket) => {
+    // Once the platform takes status at publish time, stale status in one read is cut before parsing.
+    coalesceStatus(socket, (n) => tap?.superseded(n));
+    aedes.handle(socket);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
       reject(

@@ -114,7 +114,7 @@ async function main() {
     DEVICE_STATUS_BURST: String(DEVICE_RATE * 2),
     // Edge settings to try other values with (the defaults otherwise).
     ...Object.fromEntries(
-      ["STATUS_QUEUE_MAX", "STATUS_FLUSH_MS"].filter((k) => process.env[k]).map((k) => [k, process.env[k]!]),
+      ["STATUS_QUEUE_MAX", "STATUS_TURN_BUDGET", "STATUS_FLUSH_MS"].filter((k) => process.env[k]).map((k) => [k, process.env[k]!]),
     ),
   });
   const started = Date.now();

@@ -24,7 +24,7 @@ describe("device edge", () => {
 
   it("keeps at most one status per device, the newest, and never more than its bound", () => {
     const handled: [string, string][] = [];
-    const lane = new StatusLane({ maxSize: 4, sliceMs: 1000, handle: (id, e) => handled.push([id, e.payload.toString()]) });
+    const lane = new StatusLane({ maxSize: 4, turnBudget: 1000, sliceMs: 1000, handle: (id, e) => handled.push([id, e.payload.toString()]) });
     lane.stop(); // drained by hand below
     const t = Date.now();
     lane.offer("a", Buffer.from("a1"), t);
@@ -45,7 +45,7 @@ describe("device edge", () => {
   });
 
   it("counts a status replaced after waiting as shed because the ingest is behind", () => {
-    const lane = new StatusLane({ maxSize: 100, sliceMs: 1000, handle: () => undefined });
+    const lane = new StatusLane({ maxSize: 100, turnBudget: 1000, sliceMs: 1000, handle: () => undefined });
     lane.stop();
     lane.offer("a", Buffer.from("1"), 1_000);
     lane.offer("a", Buffer.from("2"), 1_001); // same read: normal
