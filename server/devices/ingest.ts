@@ -313,6 +313,11 @@ export class DeviceIngest {
    * the lane ingests it when the event loop has time. Returns false when the reader should hold.
    */
   statusIn(deviceId: string, payload: Buffer): boolean {
+    // Before the bucket: an external broker could pass ids that are not ours, and each would keep a bucket.
+    if (!this.deps.registry.get(deviceId)) {
+      this.reject("unknown_device", topics.status(deviceId), "device is not registered");
+      return true;
+    }
     if (!this.limiter.take(deviceId)) {
       this.lane.shedOne("rate_limited");
       return this.lane.hasRoom();
