@@ -1,5 +1,5 @@
 /**
- * One simulated elevator terminal speaking PROTOCOL.md v1 over mqtt.js.
+ * One simulated elevator terminal speaking docs/protocol.md v1 over mqtt.js.
  * Standalone it drives itself with one timer; in a fleet (`autoTick: false`) the fleet scheduler calls
  * tick() so that no device owns a timer.
  */

@@ -113,7 +113,7 @@ export function inDoorZone(s: MotionState, p: MotionParams): boolean {
   return Math.abs(s.posM - floorPos(s.floor, p)) <= DOOR_ZONE_M;
 }
 
-/** The status fields of PROTOCOL.md derived from the motion state (ts and seq are the device's). */
+/** The status fields of docs/protocol.md derived from the motion state (ts and seq are the device's). */
 export function statusFields(s: MotionState, p: MotionParams): Omit<StatusPayload, "ts" | "seq"> {
   return {
     floor: s.floor,

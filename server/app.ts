@@ -122,15 +122,20 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     // Broker and ingest.
     let broker: EmbeddedBroker | null = null;
     let mqtt: MqttClient;
+    let alarmMqtt: MqttClient | null = null;
     const clientId = `platform-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     if (config.mqtt.kind === "embedded") {
       broker = await startEmbeddedBroker({ port: config.mqtt.port, devices: registry, log: log.child({ part: "broker" }) });
       stack.push(() => broker!.close());
       mqtt = await connectPlatformClient(`mqtt://127.0.0.1:${broker.port}`, { clientId, ...broker.platformCredentials });
+      stack.push(() => mqtt.endAsync(true));
     } else {
       mqtt = await connectPlatformClient(config.mqtt.url, { clientId, username: config.mqtt.username, password: config.mqtt.password });
+      stack.push(() => mqtt.endAsync(true));
+      // Alarms and their acks on a connection of their own: never behind status on the status socket.
+      alarmMqtt = await connectPlatformClient(config.mqtt.url, { clientId: `${clientId}-alarms`, username: config.mqtt.username, password: config.mqtt.password });
+      stack.push(() => alarmMqtt!.endAsync(true));
     }
-    stack.push(() => mqtt.endAsync(true));
     const ingest = new DeviceIngest({
       prisma: db.prisma,
       registry,
@@ -141,9 +146,15 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
       flap: { cycles: config.iot.flapCycles, windowMs: config.iot.flapWindowS * 1000 },
       offlineAfterMs: config.iot.offlineAfterS * 1000,
       raw: db.raw,
+      limits: config.edge,
     });
     await ingest.loadPresence();
-    await ingest.attach(mqtt, { shareGroup: config.mqtt.kind === "external" ? config.mqtt.shareGroup : null });
+    await ingest.attach({
+      client: mqtt,
+      broker,
+      alarmClient: alarmMqtt ?? undefined,
+      shareGroup: config.mqtt.kind === "external" ? config.mqtt.shareGroup : null,
+    });
     stack.push(() => ingest.stop());
 
     // HTTP, Socket.io and every route.
@@ -169,13 +180,18 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     registerDispatchRoutes(api, { prisma: db.prisma, access: repos.auth.access, dispatch });
 
     // Follow-ups of committed changes: what each outbox topic causes, in order.
+    // alarm -> push is measured where incident:created leaves for the consoles.
+    const broadcast: typeof realtime.broadcast = (audience, event, ...args) => {
+      realtime.broadcast(audience, event, ...args);
+      if (event === "incident:created") ingest.incidentPushed((args[0] as { id: number }).id);
+    };
     const pushes = incidentPushes(
       {
         view: (id) => repos.incidents.view(id),
         timelineSince: (id, after) => timelineSince(db.prisma, id, after),
         massEvent: (id) => loadMassEvent(db.prisma, id),
       },
-      realtime.broadcast,
+      broadcast,
     );
     const pushCall = callPushes(db.prisma, realtime.broadcast);
     const massEvents = new MassEventGrouping(createMassEventStore(db.prisma), uow, incidentPolicy);

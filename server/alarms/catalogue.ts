@@ -3,7 +3,7 @@ import { alarmCodes, type AlarmCode } from "../devices/protocol.ts";
 export type AlarmSeverity = "critical" | "major" | "minor" | "warning";
 
 /**
- * Default handling from PROTOCOL.md's catalogue:
+ * Default handling from docs/protocol.md's alarm catalogue:
  * - entrapment: open an entrapment incident and dispatch at once;
  * - verify_entrapment: open an entrapment incident; a dispatcher reaches the passenger before dispatching;
  * - incident: open an incident and dispatch (entrapment when passengers are in the car);

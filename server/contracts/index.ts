@@ -196,6 +196,20 @@ export const healthView = z.object({
   ingest: z.record(z.string(), z.number()),
   /** Follow-ups of committed changes not yet delivered: a backlog that grows or ages means something is stuck. */
   outbox: z.object({ pending: z.number().int(), oldestAgeS: z.number().nullable(), failing: z.number().int(), delivered: z.number().int(), failed: z.number().int() }),
+  /** The device edge: status waiting (at most one per device), status shed by reason, alarms not yet acknowledged. */
+  devices: z.object({
+    queueDepth: z.number().int(),
+    queueMax: z.number().int(),
+    oldestQueuedMs: z.number(),
+    heldConnections: z.number().int(),
+    shed: z.object({ rate_limited: z.number().int(), superseded: z.number().int(), queue_full: z.number().int() }),
+    shedPerS: z.number(),
+    ingestedPerS: z.number(),
+    unackedAlarms: z.number().int(),
+    oldestUnackedAlarmS: z.number().nullable(),
+  }),
+  /** Why the status is `degraded` (empty when `ok`). */
+  degradedReasons: z.array(z.string()),
 });
 export type HealthView = z.infer<typeof healthView>;
 

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md version 1: topics and payload schemas shared by the server, the simulator and the tests.
+ * docs/protocol.md (device protocol v1): topics and payload schemas shared by the server, the simulator and the tests.
  * A change here is a new protocol version, never a silent edit.
  */
 import { z } from "zod";

@@ -11,6 +11,9 @@ import type { ElevatorLiveView } from "../contracts/index.ts";
 import { openStatuses } from "../incidents/lifecycle.ts";
 import { appendEvent } from "../incidents/repository/writes.ts";
 import type { DeviceRegistry } from "./registry.ts";
+import type { EmbeddedBroker } from "../platform/broker.ts";
+import { DeviceRateLimiter, StatusLane, type ShedReason } from "./edge.ts";
+import { AlarmTiming } from "./alarm-timing.ts";
 import {
   MAX_PAYLOAD_BYTES,
   PROTOCOL_PREFIX,
@@ -50,12 +53,60 @@ export const ingestCounterNames = [
   "unknown_alarm_code",
   "alarms_stored",
   "alarm_store_failed",
+  "alarm_repeat_coalesced",
   "acks_sent",
   "status_lost",
   "samples_written",
   "heartbeat_timeouts",
 ] as const;
 export type IngestCounter = (typeof ingestCounterNames)[number];
+
+/** Limits at the edge (docs/protocol.md, "Rates and limits"). */
+export interface EdgeLimits {
+  /** Sustained status messages per second per device; more are dropped (`rate_limited`). */
+  statusRatePerS: number;
+  /** Status messages a device may send at once after a quiet spell. */
+  statusBurst: number;
+  /** Most status messages waiting to be ingested (at most one per device). */
+  statusQueueMax: number;
+  /** Status read per event-loop turn before device connections are held (bounds a turn's length). */
+  turnBudget: number;
+  /** Longest stretch of status work before the event loop turns (alarms, acks and sockets go between). */
+  sliceMs: number;
+  /** An alarm not acknowledged after this long makes the alarm path "behind". */
+  alarmLateMs: number;
+}
+
+export const defaultEdgeLimits: EdgeLimits = {
+  statusRatePerS: 5,
+  statusBurst: 20,
+  statusQueueMax: 20_000,
+  turnBudget: 5_000,
+  sliceMs: 20,
+  alarmLateMs: 1_000,
+};
+
+/** Rate-limited status per second above which health calls it a flood rather than a few chatty devices. */
+const RATE_LIMITED_FLOOD_PER_S = 50;
+
+/** Shed per second below which a few chatty devices are not a degraded platform. */
+const SHED_NOTICEABLE_PER_S = 20;
+
+/** Sends a platform -> device message: straight into the embedded broker, or over the alarm connection. */
+type Downlink = (topic: string, payload: string, done: (error?: Error) => void) => void;
+
+export interface EdgeView {
+  queueDepth: number;
+  queueMax: number;
+  oldestQueuedMs: number;
+  heldConnections: number;
+  shed: Record<ShedReason, number>;
+  shedPerS: number;
+  ingestedPerS: number;
+  unackedAlarms: number;
+  oldestUnackedAlarmS: number | null;
+  degradedReasons: string[];
+}
 
 /**
  * The MQTT edge: decodes protocol v1 uplinks into normalized records, counts and logs what is malformed
@@ -65,6 +116,16 @@ export class DeviceIngest {
   readonly counters = Object.fromEntries(ingestCounterNames.map((name) => [name, 0])) as Record<IngestCounter, number>;
   readonly live = new Map<string, LiveStatus>();
   private readonly alarmQueues = new Map<string, Promise<void>>();
+  readonly limits: EdgeLimits;
+  private readonly limiter: DeviceRateLimiter;
+  readonly lane: StatusLane;
+  readonly timing = new AlarmTiming();
+  /** Alarms received and not yet acknowledged, by device and alarmId: state and first arrival. */
+  private readonly unacked = new Map<string, { state: string; at: number; storing: boolean }>();
+  /** Incidents opened by an alarm, waiting for their `incident:created` push: alarm arrival time. */
+  private readonly awaitingPush = new Map<number, number>();
+  private downlink: Downlink | null = null;
+  private heldConnections: () => number = () => 0;
   private pendingSamples = new Map<string, LiveStatus>();
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
@@ -93,8 +154,18 @@ export class DeviceIngest {
       now?: () => number;
       /** When given, samples go in as one `INSERT … SELECT FROM unnest(…)`: Prisma's createMany compiles every row, a measured ~20 % of the server's CPU at 3,000 msg/s. */
       raw?: RawSql;
+      limits?: Partial<EdgeLimits>;
     },
-  ) {}
+  ) {
+    this.limits = { ...defaultEdgeLimits, ...deps.limits };
+    this.limiter = new DeviceRateLimiter(this.limits.statusRatePerS, this.limits.statusBurst);
+    this.lane = new StatusLane({
+      maxSize: this.limits.statusQueueMax,
+      turnBudget: this.limits.turnBudget,
+      sliceMs: this.limits.sliceMs,
+      handle: (deviceId, entry) => this.ingestStatus(deviceId, entry.payload, entry.receivedAt),
+    });
+  }
 
   private now(): number {
     return this.deps.now ? this.deps.now() : Date.now();
@@ -137,18 +208,56 @@ export class DeviceIngest {
     return taken;
   }
 
-  async attach(client: MqttClient, options: { shareGroup: string | null }): Promise<void> {
+  /**
+   * Embedded broker: status and alarms are taken from the broker at publish time (never through its
+   * emitter), acks go straight into it; `conn` (retained) still comes through the platform's client.
+   * External broker: status and `conn` on the platform's client, alarms and their acks on a connection
+   * of their own, so a backlog of status in the broker or on the status socket cannot delay them.
+   */
+  async attach(options: { client: MqttClient; broker?: EmbeddedBroker | null; alarmClient?: MqttClient; shareGroup: string | null }): Promise<void> {
+    const { client, broker, alarmClient } = options;
     // With an external broker several server processes share the work: each alarm/status goes to one.
     const shared = (topic: string) => (options.shareGroup ? `$share/${options.shareGroup}/${topic}` : topic);
-    await client.subscribeAsync(
-      {
+    if (broker) {
+      broker.tapUplinks({
+        status: (deviceId, payload) => this.statusIn(deviceId, payload),
+        alarm: (deviceId, payload) => this.alarmIn(deviceId, payload),
+        superseded: (count) => this.lane.shedMany("superseded", count),
+        hasRoom: () => this.lane.hasRoom(),
+        onRoom: (listener) => this.lane.onRoom(listener),
+      });
+      this.downlink = (topic, payload, done) => broker.publish(topic, payload, 1, done);
+      this.heldConnections = () => broker.heldConnections();
+      // conn is retained and idempotent: every process reads it, and gets the retained state at start.
+      await client.subscribeAsync({ [`${PROTOCOL_PREFIX}/+/conn`]: { qos: 1 } });
+      client.on("message", (topic, payload) => this.handle(topic, payload));
+    } else {
+      const alarms = alarmClient ?? client;
+      await alarms.subscribeAsync({ [shared(`${PROTOCOL_PREFIX}/+/alarm`)]: { qos: 1 } });
+      if (alarms !== client) alarms.on("message", (topic, payload) => this.handle(topic, payload));
+      this.downlink = (topic, payload, done) => alarms.publish(topic, payload, { qos: 1 }, (error) => done(error ?? undefined));
+      await client.subscribeAsync({
         [shared(`${PROTOCOL_PREFIX}/+/status`)]: { qos: 0 },
-        [shared(`${PROTOCOL_PREFIX}/+/alarm`)]: { qos: 1 },
-        // conn is retained and idempotent: every process reads it, and gets the retained state at start.
         [`${PROTOCOL_PREFIX}/+/conn`]: { qos: 1 },
-      },
-    );
-    client.on("message", (topic, payload) => this.handle(client, topic, payload));
+      });
+      // The status socket is paused while the lane has no room: TCP pushes back to the external broker,
+      // which drops QoS 0 status for a slow subscriber rather than the platform buffering it.
+      let paused = false;
+      const stream = () => (client as unknown as { stream?: { pause(): void; resume(): void } }).stream;
+      this.lane.onRoom(() => {
+        if (paused && this.lane.hasRoom()) {
+          paused = false;
+          stream()?.resume();
+        }
+      });
+      this.heldConnections = () => (paused ? 1 : 0);
+      client.on("message", (topic, payload) => {
+        if (this.handle(topic, payload) === false && !paused) {
+          paused = true;
+          stream()?.pause();
+        }
+      });
+    }
     this.flushTimer = setInterval(() => void this.flushSamples(), this.deps.statusFlushMs);
     this.presenceTimer = setInterval(() => void this.flushPresence(), Math.min(500, this.deps.statusFlushMs));
     const offlineAfterMs = this.deps.offlineAfterMs ?? 60_000;
@@ -159,6 +268,7 @@ export class DeviceIngest {
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.presenceTimer) clearInterval(this.presenceTimer);
+    this.lane.stop();
     await Promise.allSettled([...this.alarmQueues.values()]);
     await this.flushPresence();
     await this.flushSamples();
@@ -173,56 +283,144 @@ export class DeviceIngest {
     this.deps.log.warn({ topic, reason: counter, detail }, "mqtt message rejected");
   }
 
-  handle(client: MqttClient, topic: string, payload: Buffer): void {
+  /** A message from a subscription; false when the reader should hold (status only). */
+  handle(topic: string, payload: Buffer): boolean {
     const route = parseUplinkTopic(topic);
-    if (!route) return this.reject("unknown_topic", topic, "not a protocol v1 uplink topic");
-    const device = this.deps.registry.get(route.deviceId);
-    if (!device) return this.reject("unknown_device", topic, "device is not registered");
+    if (!route) {
+      this.reject("unknown_topic", topic, "not a protocol v1 uplink topic");
+      return true;
+    }
+    switch (route.kind) {
+      case "status":
+        return this.statusIn(route.deviceId, payload);
+      case "alarm":
+        this.alarmIn(route.deviceId, payload);
+        return true;
+      case "conn": {
+        const conn = this.decode(route.deviceId, "conn", payload, connPayloadSchema);
+        if (!conn) return true;
+        this.bump("conn_received");
+        const now = Date.now();
+        if (conn.online) this.seen(route.deviceId, now, conn.fw);
+        else this.wentOffline(route.deviceId, now, "conn_offline");
+        return true;
+      }
+    }
+  }
+
+  /**
+   * A status at the edge: the device's publish limit, then the latest-wins lane. Nothing is parsed here;
+   * the lane ingests it when the event loop has time. Returns false when the reader should hold.
+   */
+  statusIn(deviceId: string, payload: Buffer): boolean {
+    // Before the bucket: an external broker could pass ids that are not ours, and each would keep a bucket.
+    if (!this.deps.registry.get(deviceId)) {
+      this.reject("unknown_device", topics.status(deviceId), "device is not registered");
+      return true;
+    }
+    if (!this.limiter.take(deviceId)) {
+      this.lane.shedOne("rate_limited");
+      return this.lane.hasRoom();
+    }
+    return this.lane.offer(deviceId, payload, Date.now());
+  }
+
+  /** An alarm at the edge: decoded and stored at once, whatever status is waiting. */
+  alarmIn(deviceId: string, payload: Buffer): void {
+    const alarm = this.decode(deviceId, "alarm", payload, alarmPayloadSchema);
+    if (!alarm) return;
+    this.bump("alarm_received");
+    if (!isKnownAlarmCode(alarm.code)) this.bump("unknown_alarm_code");
+    const now = Date.now();
+    this.seen(deviceId, now);
+    const device = this.deps.registry.get(deviceId)!;
+    // A repeat of an alarm that is being stored right now costs nothing: the store under way acks it.
+    const key = `${deviceId}\u0000${alarm.alarmId}`;
+    const open = this.unacked.get(key);
+    if (open?.storing && open.state === alarm.state) {
+      this.bump("alarm_repeat_coalesced");
+      return;
+    }
+    if (open && open.state === alarm.state) open.storing = true;
+    else this.unacked.set(key, { state: alarm.state, at: now, storing: true });
+    this.enqueueAlarm(key, deviceId, device.elevatorId, alarm, new Date(now));
+  }
+
+  private ingestStatus(deviceId: string, payload: Buffer, receivedAt: number) {
+    const status = this.decode(deviceId, "status", payload, statusPayloadSchema);
+    if (!status) return;
+    this.bump("status_received");
+    this.onStatus(deviceId, status, receivedAt);
+    this.seen(deviceId, receivedAt);
+  }
+
+  /** Registered device, size, JSON, schema: the first failure is counted and logged, and gives null. */
+  private decode<S extends z.ZodType>(deviceId: string, kind: string, payload: Buffer, schema: S): z.infer<S> | null {
+    const topic = `${PROTOCOL_PREFIX}/${deviceId}/${kind}`;
+    if (!this.deps.registry.get(deviceId)) {
+      this.reject("unknown_device", topic, "device is not registered");
+      return null;
+    }
     if (payload.length > MAX_PAYLOAD_BYTES) {
-      return this.reject("oversized", topic, `${payload.length} bytes > ${MAX_PAYLOAD_BYTES}`);
+      this.reject("oversized", topic, `${payload.length} bytes > ${MAX_PAYLOAD_BYTES}`);
+      return null;
     }
     // The broker delivers an empty retained payload when a retained message is deleted: nothing to do.
-    if (payload.length === 0 && route.kind === "conn") return;
+    if (payload.length === 0 && kind === "conn") return null;
     let json: unknown;
     try {
       json = JSON.parse(payload.toString("utf8"));
     } catch {
-      return this.reject("malformed_json", topic, "payload is not JSON");
-    }
-    const validate = <S extends z.ZodType>(schema: S): z.infer<S> | null => {
-      const result = schema.safeParse(json);
-      if (result.success) return result.data;
-      this.reject("invalid_payload", topic, result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+      this.reject("malformed_json", topic, "payload is not JSON");
       return null;
-    };
-    const now = Date.now();
-    switch (route.kind) {
-      case "status": {
-        const status = validate(statusPayloadSchema);
-        if (!status) return;
-        this.bump("status_received");
-        this.onStatus(route.deviceId, status, now);
-        this.seen(route.deviceId, now);
-        return;
-      }
-      case "alarm": {
-        const alarm = validate(alarmPayloadSchema);
-        if (!alarm) return;
-        this.bump("alarm_received");
-        if (!isKnownAlarmCode(alarm.code)) this.bump("unknown_alarm_code");
-        this.seen(route.deviceId, now);
-        this.enqueueAlarm(client, route.deviceId, device.elevatorId, alarm, new Date(now));
-        return;
-      }
-      case "conn": {
-        const conn = validate(connPayloadSchema);
-        if (!conn) return;
-        this.bump("conn_received");
-        if (conn.online) this.seen(route.deviceId, now, conn.fw);
-        else this.wentOffline(route.deviceId, now, "conn_offline");
-        return;
-      }
     }
+    const result = schema.safeParse(json);
+    if (result.success) return result.data;
+    this.reject("invalid_payload", topic, result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    return null;
+  }
+
+  /** The incident opened by an alarm reached the consoles: alarm -> push. */
+  incidentPushed(incidentId: number, now = Date.now()): void {
+    const at = this.awaitingPush.get(incidentId);
+    if (at === undefined) return;
+    this.awaitingPush.delete(incidentId);
+    this.timing.push.observe((now - at) / 1000);
+  }
+
+  /** The edge's figures, and why the device path is degraded (empty when it is not). */
+  edgeView(now = Date.now()): EdgeView {
+    let oldest: number | null = null;
+    for (const [key, entry] of this.unacked) {
+      // A device that stopped repeating an unstored alarm is not the platform being behind forever.
+      if (now - entry.at > 10 * 60_000) this.unacked.delete(key);
+      else if (oldest === null || entry.at < oldest) oldest = entry.at;
+    }
+    for (const [id, at] of this.awaitingPush) if (now - at > 10 * 60_000) this.awaitingPush.delete(id);
+    const oldestUnackedAlarmS = oldest === null ? null : (now - oldest) / 1000;
+    const held = this.heldConnections();
+    const reasons: string[] = [];
+    if (this.lane.behindWindow.any(now)) reasons.push("status shed: ingest behind");
+    // Two status of one device in one read are normal; shedding a noticeable share of all status is not.
+    const shedPerS = this.lane.shedWindow.perSecond(now);
+    if (shedPerS > SHED_NOTICEABLE_PER_S && shedPerS > 0.05 * this.lane.takenWindow.perSecond(now)) reasons.push("status shed: more than 5 % of status");
+    // A device or two over its limit is their fault and only counted; many at once is a flood.
+    if (this.lane.rateLimitedWindow.perSecond(now) > RATE_LIMITED_FLOOD_PER_S) reasons.push("status shed: devices over their limit");
+    if (held > 0) reasons.push("device connections held");
+    if (this.lane.size >= this.lane.maxSize / 2) reasons.push("status queue half full");
+    if (oldestUnackedAlarmS !== null && oldestUnackedAlarmS * 1000 > this.limits.alarmLateMs) reasons.push("alarm not acknowledged in time");
+    return {
+      queueDepth: this.lane.size,
+      queueMax: this.lane.maxSize,
+      oldestQueuedMs: this.lane.oldestAgeMs(now),
+      heldConnections: held,
+      shed: { ...this.lane.shed },
+      shedPerS: Math.round(this.lane.shedWindow.perSecond(now)),
+      ingestedPerS: Math.round(this.lane.takenWindow.perSecond(now)),
+      unackedAlarms: this.unacked.size,
+      oldestUnackedAlarmS: oldestUnackedAlarmS === null ? null : Math.round(oldestUnackedAlarmS * 1000) / 1000,
+      degradedReasons: reasons,
+    };
   }
 
   private onStatus(deviceId: string, status: StatusPayload, now: number) {
@@ -335,16 +533,16 @@ export class DeviceIngest {
   }
 
   /** Alarms of one device are stored in order; different devices proceed concurrently. */
-  private enqueueAlarm(client: MqttClient, deviceId: string, elevatorId: number | null, alarm: AlarmPayload, receivedAt: Date) {
+  private enqueueAlarm(key: string, deviceId: string, elevatorId: number | null, alarm: AlarmPayload, receivedAt: Date) {
     const previous = this.alarmQueues.get(deviceId) ?? Promise.resolve();
-    const next = previous.then(() => this.storeAndAck(client, deviceId, elevatorId, alarm, receivedAt));
+    const next = previous.then(() => this.storeAndAck(key, deviceId, elevatorId, alarm, receivedAt));
     this.alarmQueues.set(deviceId, next);
     void next.finally(() => {
       if (this.alarmQueues.get(deviceId) === next) this.alarmQueues.delete(deviceId);
     });
   }
 
-  private async storeAndAck(client: MqttClient, deviceId: string, elevatorId: number | null, alarm: AlarmPayload, receivedAt: Date) {
+  private async storeAndAck(key: string, deviceId: string, elevatorId: number | null, alarm: AlarmPayload, receivedAt: Date) {
     let outcome;
     const started = performance.now();
     crashPoint("alarm:received");
@@ -361,15 +559,21 @@ export class DeviceIngest {
     } catch (error) {
       // Not acknowledged: the device repeats the alarm until it is stored.
       this.bump("alarm_store_failed");
+      const open = this.unacked.get(key);
+      if (open) open.storing = false;
       this.deps.log.error({ err: error, deviceId, alarmId: alarm.alarmId }, "alarm not stored; device will repeat it");
       return;
     }
     this.bump("alarms_stored");
     crashPoint("alarm:stored");
-    client.publish(topics.cmd(deviceId), JSON.stringify({ cmd: "ack", alarmId: alarm.alarmId }), { qos: 1 }, (error) => {
+    const first = this.unacked.get(key);
+    this.unacked.delete(key);
+    if (outcome.incident?.created) this.awaitingPush.set(outcome.incident.id, first?.at ?? receivedAt.getTime());
+    this.downlink!(topics.cmd(deviceId), JSON.stringify({ cmd: "ack", alarmId: alarm.alarmId }), (error) => {
       if (error) this.deps.log.warn({ err: error, deviceId }, "ack not delivered to broker");
       else {
         this.bump("acks_sent");
+        this.timing.ack.observe((Date.now() - (first?.at ?? receivedAt.getTime())) / 1000);
         crashPoint("alarm:acked");
       }
     });

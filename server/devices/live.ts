@@ -16,7 +16,10 @@ export function startLiveFanout(ingest: DeviceIngest, io: RealtimeServer, period
       const view = ingest.liveView(deviceId);
       if (view) batch.push(view);
     }
-    if (batch.length > 0) io.emit("elevator:status", batch);
+    // Volatile: Socket.io's connection-state recovery keeps every non-volatile broadcast for two minutes
+    // to replay it after a short disconnect. Live status is replaced every period, so replaying it is
+    // useless, and keeping it was measured at ~5 MB of heap a second with 2,400 devices reporting.
+    if (batch.length > 0) io.volatile.emit("elevator:status", batch);
   }, periodMs);
   return () => clearInterval(timer);
 }

@@ -1,2 +1,2 @@
-// PROTOCOL.md v1 is shared with the device simulator: one definition, in the contracts.
+// docs/protocol.md (v1) is shared with the device simulator: one definition, in the contracts.
 export * from "../contracts/protocol.ts";

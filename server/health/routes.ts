@@ -37,8 +37,15 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthView> {
   // Follow-ups that keep failing, or wait longer than a few polls, mean offers or pushes are late.
   const outboxOk = backlog !== null && backlog.failing === 0 && (backlog.oldestAgeS ?? 0) < OUTBOX_STALE_S;
   const realtime = deps.realtime();
+  const { degradedReasons: edgeReasons, ...devices } = deps.ingest.edgeView();
+  const degradedReasons = [
+    ...(latencyMs === null ? ["database unreachable"] : []),
+    ...(brokerOk ? [] : ["broker unreachable"]),
+    ...(outboxOk ? [] : ["follow-ups late or failing"]),
+    ...edgeReasons,
+  ];
   return {
-    status: latencyMs !== null && brokerOk && outboxOk ? "ok" : "degraded",
+    status: degradedReasons.length === 0 ? "ok" : "degraded",
     uptimeS: Math.round((Date.now() - deps.startedAt) / 1000),
     version: deps.version,
     database: { ok: latencyMs !== null, kind: deps.config.database.kind, latencyMs },
@@ -46,6 +53,8 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthView> {
     realtime: { clients: realtime?.io.engine.clientsCount ?? 0, adapter: realtime?.adapter ?? "memory" },
     ingest: { ...deps.ingest.counters },
     outbox: { pending: backlog?.pending ?? 0, oldestAgeS: backlog?.oldestAgeS ?? null, failing: backlog?.failing ?? 0, ...deps.outbox.relay.counters },
+    devices,
+    degradedReasons,
   };
 }
 
@@ -88,6 +97,38 @@ export function registerHealthRoutes(api: ApiRouter, app: Express, deps: HealthD
     },
   });
   void outbox;
+  // The device edge: the same figures as /api/health, and alarm -> ack / alarm -> push histograms.
+  const edgeGauge = new Gauge({
+    name: "lift96333_device_edge",
+    help: "Device edge: status queue depth and bound, held connections, shed per second, ingested per second, unacknowledged alarms, age of the oldest (s)",
+    labelNames: ["figure"],
+    registers: [registry],
+    collect() {
+      const view = deps.ingest.edgeView();
+      this.set({ figure: "queue_depth" }, view.queueDepth);
+      this.set({ figure: "queue_max" }, view.queueMax);
+      this.set({ figure: "oldest_queued_ms" }, view.oldestQueuedMs);
+      this.set({ figure: "held_connections" }, view.heldConnections);
+      this.set({ figure: "shed_per_s" }, view.shedPerS);
+      this.set({ figure: "ingested_per_s" }, view.ingestedPerS);
+      this.set({ figure: "unacked_alarms" }, view.unackedAlarms);
+      this.set({ figure: "oldest_unacked_alarm_s" }, view.oldestUnackedAlarmS ?? 0);
+      this.set({ figure: "degraded" }, view.degradedReasons.length > 0 ? 1 : 0);
+    },
+  });
+  void edgeGauge;
+  const shed = new Gauge({
+    name: "lift96333_status_shed",
+    help: "Status messages dropped at the edge since start, by reason",
+    labelNames: ["reason"],
+    registers: [registry],
+    collect() {
+      for (const [reason, value] of Object.entries(deps.ingest.lane.shed)) this.set({ reason }, value);
+    },
+  });
+  void shed;
+  registry.registerMetric(deps.ingest.timing.ack);
+  registry.registerMetric(deps.ingest.timing.push);
   app.get("/metrics", async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });

@@ -53,6 +53,12 @@ export const envSchema = z.object({
   LIVE_FANOUT_MS: z.coerce.number().int().min(50).max(10_000).default(500),
   ALARM_FLAP_CYCLES: z.coerce.number().int().min(2).max(100).default(3),
   ALARM_FLAP_WINDOW_S: z.coerce.number().int().min(10).max(86_400).default(300),
+  // Limits at the device edge (docs/protocol.md, "Rates and limits").
+  DEVICE_STATUS_RATE: z.coerce.number().min(1).max(10_000).default(5),
+  DEVICE_STATUS_BURST: z.coerce.number().int().min(1).max(100_000).default(20),
+  STATUS_QUEUE_MAX: z.coerce.number().int().min(2).max(10_000_000).default(20_000),
+  STATUS_TURN_BUDGET: z.coerce.number().int().min(10).max(10_000_000).default(5_000),
+  ALARM_ACK_LATE_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
 });
 
 export interface Config {
@@ -81,6 +87,8 @@ export interface Config {
   incidents: { mergeWindowMin: number; massWindowMin: number; massSiteMin: number; massDistrictMin: number };
   /** Heartbeat timeout, live fan-out period, flapping policy. */
   iot: { offlineAfterS: number; liveFanoutMs: number; flapCycles: number; flapWindowS: number };
+  /** Per-device status limit, status backlog bound, status read per event-loop turn, alarm lateness. */
+  edge: { statusRatePerS: number; statusBurst: number; statusQueueMax: number; turnBudget: number; alarmLateMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -138,6 +146,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       liveFanoutMs: e.LIVE_FANOUT_MS,
       flapCycles: e.ALARM_FLAP_CYCLES,
       flapWindowS: e.ALARM_FLAP_WINDOW_S,
+    },
+    edge: {
+      statusRatePerS: e.DEVICE_STATUS_RATE,
+      statusBurst: e.DEVICE_STATUS_BURST,
+      statusQueueMax: e.STATUS_QUEUE_MAX,
+      turnBudget: e.STATUS_TURN_BUDGET,
+      alarmLateMs: e.ALARM_ACK_LATE_MS,
     },
   };
 }

@@ -21,6 +21,7 @@ import { demoDeviceId, demoDeviceSecret } from "../../server/devices/secrets.ts"
 import { topics } from "../../server/devices/protocol.ts";
 import type { IncidentView } from "../../server/contracts/index.ts";
 import type { WorkerCommand, WorkerReply } from "./workers.ts";
+import { login } from "../support/clients.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -115,11 +116,11 @@ async function main() {
   const publishers = Array.from({ length: PUBLISHERS }, () => new Worker());
   const noop = new Worker();
   const per = Math.floor(STATUS_DEVICES / PUBLISHERS);
-  // Device logins are the simulator's concern (one TCP connection per terminal); here a few connections
-  // with the platform's broker credentials publish on behalf of the devices, so the publishers are not
-  // the bottleneck. BENCH_DEVICE_CONNECTIONS=1: one connection per device instead.
-  const perDevice = process.env.BENCH_DEVICE_CONNECTIONS === "1";
-  const shared = perDevice ? undefined : { ...platform.broker.platformCredentials, connections: 4 };
+  // One connection per device: the embedded broker takes device status at publish time from device
+  // connections only (the platform's own connection is not a device), and no longer hands it to other
+  // subscribers, so the no-op subscriber below now counts nothing on the embedded broker.
+  const perDevice = true;
+  const shared = undefined;
   await Promise.all(publishers.map((p, i) => p.request({ cmd: "publisher", url, first: i * per, count: per, shared })));
   await noop.request({ cmd: "noop", url, ...platform.broker.platformCredentials });
   console.log(`[bench] ${PUBLISHERS} publisher processes with ${per * PUBLISHERS} device connections, no-op subscriber ready`);
@@ -151,7 +152,9 @@ async function main() {
   await sleep(2000);
 
   // (b) alarm -> incident:created latency under a steady status load.
-  const socket = io(`http://127.0.0.1:${platform.httpPort}`, { transports: ["websocket"], reconnection: false });
+  // Incidents go to signed-in centre roles only: the socket signs in as the demo dispatcher.
+  const cookie = await login(`http://127.0.0.1:${platform.httpPort}`, "dispatcher");
+  const socket = io(`http://127.0.0.1:${platform.httpPort}`, { transports: ["websocket"], reconnection: false, extraHeaders: { cookie } });
   await new Promise<void>((resolve, reject) => (socket.once("connect", () => resolve()), socket.once("connect_error", reject)));
   const alarmIds = Array.from({ length: ALARM_DEVICES }, (_, k) => demoDeviceId(STATUS_DEVICES + k));
   const elevatorOf = new Map<number, string>();
@@ -202,7 +205,7 @@ async function main() {
       database: config.database.kind,
       statusDevices: per * PUBLISHERS,
       publisherProcesses: PUBLISHERS,
-      publisherConnections: perDevice ? "one per device (device credentials)" : "4 per process (platform credentials, publishing on behalf of the devices)",
+      publisherConnections: "one per device (device credentials)",
       payloadBytes: 190,
       qos: { status: 0, alarm: 1 },
       quick,

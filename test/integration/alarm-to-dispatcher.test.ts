@@ -106,6 +106,9 @@ describe("alarm to dispatcher", () => {
     try {
       const before = { ...platform.ingest.counters };
       await device.publishRaw("status", "{not json");
+      // Status is latest-wins (docs/protocol.md, "Rates and limits"): a status replaced before the platform
+      // read it is counted as superseded, not parsed; so the next one waits until this one is counted.
+      await expect.poll(() => platform.ingest.counters.malformed_json - before.malformed_json).toBe(1);
       await device.publishRaw("status", JSON.stringify({ ts: "yesterday", seq: "x" }));
       await device.publishRaw("alarm", Buffer.alloc(5000, "a"));
       const alarmId = device.raiseAlarm("smoke_in_shaft", {});
@@ -117,6 +120,7 @@ describe("alarm to dispatcher", () => {
       const unknown = await platform.db.prisma.alarm.findFirstOrThrow({ where: { deviceId: device.deviceId, alarmId } });
       expect(unknown).toMatchObject({ code: "unknown", rawCode: "smoke_in_shaft", incidentId: null });
       const health = await (await platform.fetch(`/api/health`)).json();
+      expect(health.degradedReasons).toEqual([]);
       expect(health.status).toBe("ok");
       expect(health.ingest.malformed_json).toBeGreaterThanOrEqual(1);
     } finally {

@@ -4,7 +4,7 @@ import { startTestPlatform, type TestPlatform } from "../support/platform.ts";
 import { demoDeviceId, demoDeviceSecret } from "../../server/devices/secrets.ts";
 import { topics } from "../../server/devices/protocol.ts";
 
-/** The embedded broker enforces PROTOCOL.md's login and topic rules itself (always embedded here). */
+/** The embedded broker enforces docs/protocol.md's login and topic rules itself (always embedded here). */
 describe("embedded broker security", () => {
   let platform: TestPlatform;
   beforeAll(async () => {

@@ -35,7 +35,7 @@ const devicesWithTeams = (minTeams: number) =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A terminal per PROTOCOL.md: reconnects quickly, repeats an unacknowledged alarm (every second by default). */
+/** A terminal per docs/protocol.md: reconnects quickly, repeats an unacknowledged alarm (every second by default). */
 async function connectDevice(brokerUrl: string, deviceId: string, alarmRepeatMs = 1000): Promise<SimulatedDevice> {
   const device = new SimulatedDevice({
     brokerUrl,

@@ -25,7 +25,12 @@ describe("iot: alarm lifecycle, registry, live status", () => {
     (await platform.db.prisma.device.findUniqueOrThrow({ where: { id: deviceId } })).elevatorId!;
 
   beforeAll(async () => {
-    platform = await startTestPlatform({ DEVICE_OFFLINE_AFTER_S: "5", LIVE_FANOUT_MS: "200" }, { embeddedBroker: true });
+    // One device below reports 40 status in 0.4 s, far above docs/protocol.md's per-device limit, to show
+    // the fan-out coalescing: the limit is raised here so that every one of them is ingested.
+    platform = await startTestPlatform(
+      { DEVICE_OFFLINE_AFTER_S: "5", LIVE_FANOUT_MS: "200", DEVICE_STATUS_RATE: "1000", DEVICE_STATUS_BURST: "1000" },
+      { embeddedBroker: true },
+    );
     consoleClient = await connectConsole(platform.baseUrl);
   });
   afterAll(async () => {

@@ -35,7 +35,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The files `npm run mosquitto:config` exports, loaded into a real Mosquitto 2 on a free port: it must
- * enforce PROTOCOL.md's rules as the embedded broker does, and the platform must work through it.
+ * enforce docs/protocol.md's rules as the embedded broker does, and the platform must work through it.
  */
 describe.skipIf(missing)("iot: external Mosquitto with the exported password and ACL files", () => {
   let dir: string;

@@ -3,6 +3,7 @@ import { alarmPayloadSchema, parseUplinkTopic, statusPayloadSchema } from "../..
 import { ConfigError, loadConfig } from "../../server/platform/config.ts";
 import { parseDatabaseUrl } from "../../server/platform/db/target.ts";
 
+/** Conformance with docs/protocol.md ("Messages from the device": topics and payloads, with its examples). */
 describe("protocol v1", () => {
   it("accepts only lift/v1/{deviceId}/{status|alarm|conn} with a valid device id", () => {
     expect(parseUplinkTopic("lift/v1/tj-000001/alarm")).toEqual({ deviceId: "tj-000001", kind: "alarm" });
