@@ -151,6 +151,11 @@ export function runDemoCrews(accounts: CrewAccounts, log: CrewLog, options: Crew
       crew.poked = true;
       crew.nextPollAt = Math.min(crew.nextPollAt, Date.now());
     });
+    // A push sent before this socket was connected (or while it was away) is lost: look once it is there.
+    socket.on("connect", () => {
+      crew.poked = true;
+      crew.nextPollAt = Math.min(crew.nextPollAt, Date.now());
+    });
     socket.on("connect_error", () => socket.close()); // polling carries on; the next sign-in tries again
     crew.socket = socket;
   }
