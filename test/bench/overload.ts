@@ -16,7 +16,6 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fork, type ChildProcess } from "node:child_process";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../server/platform/config.ts";
 import { createLogger } from "../../server/platform/logger.ts";
@@ -24,6 +23,7 @@ import { startPlatform } from "../../server/app.ts";
 import { demoDeviceId } from "../../server/devices/secrets.ts";
 import { login } from "../support/clients.ts";
 import type { OverloadCommand, OverloadReply, AlarmRecord } from "./overload-workers.ts";
+import { ForkedWorker, pct, round, startProfile } from "./forked.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -47,51 +47,17 @@ const DEVICE_RATE = 200;
 const ALARM_DEVICES = Math.ceil(((3 * STEP_S + RECOVERY_S + 10) / 0.3) * 1.05);
 const LOST_AFTER_MS = 10_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN);
 const mb = (bytes: number) => Math.round(bytes / 1048576);
 
-class Child {
-  private readonly child: ChildProcess;
-  private waiters: ((r: OverloadReply) => void)[] = [];
+class Child extends ForkedWorker<OverloadCommand, OverloadReply> {
   constructor() {
-    this.child = fork(path.join(import.meta.dirname, "overload-workers.ts"), [], { execArgv: ["--import", "tsx"], stdio: "inherit" });
-    this.child.on("message", (r: OverloadReply) => {
-      if (r.type === "error") console.error(`[overload worker] ${r.message}`);
-      this.waiters.shift()?.(r);
-    });
-  }
-  request(c: OverloadCommand): Promise<OverloadReply> {
-    return new Promise((resolve) => {
-      this.waiters.push(resolve);
-      this.child.send(c);
-    });
-  }
-  send(c: OverloadCommand) {
-    this.child.send(c);
+    super("overload-workers.ts", { label: "overload worker", killAfterMs: 3000 });
   }
   async report() {
     const r = await this.request({ cmd: "report" });
     if (r.type !== "report") throw new Error("worker did not report");
     return r;
   }
-  stop() {
-    this.child.send({ cmd: "stop" });
-    setTimeout(() => this.child.kill(), 3000).unref();
-  }
-}
-
-async function startProfile() {
-  const { Session } = await import("node:inspector/promises");
-  const session = new Session();
-  session.connect();
-  await session.post("Profiler.enable");
-  await session.post("Profiler.start");
-  return async (file: string) => {
-    const { profile } = await session.post("Profiler.stop");
-    fs.writeFileSync(file, JSON.stringify(profile));
-    session.disconnect();
-  };
 }
 
 async function main() {

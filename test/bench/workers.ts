@@ -1,6 +1,6 @@
 /**
  * Bench child processes (forked with tsx): `publisher` connects a range of demo devices and publishes
- * protocol-v1 status messages at a target rate; `noop` is an mqtt.js subscriber that only counts.
+ * protocol-v1 status messages at a target rate.
  * Separate processes, because one process cannot both generate ~20,000 msg/s and host the server.
  */
 import mqtt, { type MqttClient } from "mqtt";
@@ -14,10 +14,7 @@ export type WorkerCommand =
       first: number;
       count: number;
       demoKey?: string;
-      /** Publish for all `count` devices over a few connections with these credentials (the platform's). */
-      shared?: { username: string; password: string; connections: number };
     }
-  | { cmd: "noop"; url: string; username: string; password: string }
   | { cmd: "rate"; perSecond: number }
   | { cmd: "report" }
   | { cmd: "stop" };
@@ -31,15 +28,8 @@ let timer: NodeJS.Timeout | null = null;
 
 async function startPublisher(c: Extract<WorkerCommand, { cmd: "publisher" }>) {
   const ids = Array.from({ length: c.count }, (_, k) => demoDeviceId(c.first + k));
-  if (c.shared) {
-    const { username, password, connections } = c.shared;
-    for (let i = 0; i < connections; i++) {
-      clients.push(
-        await mqtt.connectAsync(c.url, { clientId: `bench-pub-${process.pid}-${i}`, username, password, protocolVersion: 4, reconnectPeriod: 0 }),
-      );
-    }
-  }
-  for (let i = 0; !c.shared && i < ids.length; i += 100) {
+  // One connection per device: the embedded broker takes status only from the device's own connection.
+  for (let i = 0; i < ids.length; i += 100) {
     clients.push(
       ...(await Promise.all(
         ids.slice(i, i + 100).map((id) =>
@@ -59,7 +49,6 @@ async function startPublisher(c: Extract<WorkerCommand, { cmd: "publisher" }>) {
   const seq = new Array<number>(ids.length).fill(0);
   // Messages handed to mqtt.js but not yet written to its socket, per connection.
   const inflight = new Array<number>(clients.length).fill(0);
-  let nextDevice = 0;
   const statusTopics = ids.map((id) => topics.status(id));
   let perSecond = 0;
   let next = 0;
@@ -82,17 +71,15 @@ async function startPublisher(c: Extract<WorkerCommand, { cmd: "publisher" }>) {
       next = (next + 1) % clients.length;
       const client = clients[k]!;
       // Backpressure: a connection with writes still pending is skipped, so "max" measures what flows.
-      if (inflight[k]! >= (c.shared ? 200 : 20)) {
+      if (inflight[k]! >= 20) {
         skipped++;
         continue;
       }
       skipped = 0;
-      const d = c.shared ? nextDevice : k;
-      nextDevice = (nextDevice + 1) % ids.length;
-      const floor = 1 + (seq[d]! % 20);
-      const payload = `{"ts":"${ts}","seq":${seq[d]!++},"floor":${floor},"dir":"up","door":"closed","moving":true,"inDoorZone":false,"passengers":true,"mode":"normal","speed":1.6,"load":40}`;
+      const floor = 1 + (seq[k]! % 20);
+      const payload = `{"ts":"${ts}","seq":${seq[k]!++},"floor":${floor},"dir":"up","door":"closed","moving":true,"inDoorZone":false,"passengers":true,"mode":"normal","speed":1.6,"load":40}`;
       inflight[k]!++;
-      client.publish(statusTopics[d]!, payload, { qos: 0 }, () => inflight[k]!--);
+      client.publish(statusTopics[k]!, payload, { qos: 0 }, () => inflight[k]!--);
       count++;
       budget--;
       if ((count & 1023) === 0 && performance.now() - now > 8) break; // keep the event loop responsive
@@ -102,27 +89,11 @@ async function startPublisher(c: Extract<WorkerCommand, { cmd: "publisher" }>) {
   }, 5);
 }
 
-async function startNoop(c: Extract<WorkerCommand, { cmd: "noop" }>) {
-  const client = await mqtt.connectAsync(c.url, {
-    clientId: `bench-noop-${process.pid}`,
-    username: c.username,
-    password: c.password,
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-  });
-  clients = [client];
-  client.on("message", () => count++);
-  await client.subscribeAsync("lift/v1/+/status", { qos: 0 });
-}
-
 process.on("message", (m: WorkerCommand) => {
   const run = async () => {
     switch (m.cmd) {
       case "publisher":
         await startPublisher(m);
-        return send({ type: "ready" });
-      case "noop":
-        await startNoop(m);
         return send({ type: "ready" });
       case "report":
         return send({ type: "report", count, at: Date.now() });
