@@ -56,10 +56,6 @@ export class CommittedQueue {
     this.waiting?.();
     this.waiting = null;
   }
-
-  get size(): number {
-    return this.items.length;
-  }
 }
 
 /**
@@ -114,14 +110,9 @@ export class OutboxRelay {
     await this.flushDone();
   }
 
-  /** Rows delivered or waiting in this process right now. */
-  get holding(): number {
-    return this.held.size;
-  }
-
   private async consume(): Promise<void> {
     while (!this.stopped) {
-      const messages = await this.queue.take().catch(() => []);
+      const messages = await this.queue.take();
       for (const message of messages) this.dispatch(message);
     }
   }
