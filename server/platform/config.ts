@@ -58,6 +58,7 @@ export const envSchema = z.object({
   DEVICE_STATUS_BURST: z.coerce.number().int().min(1).max(100_000).default(20),
   STATUS_QUEUE_MAX: z.coerce.number().int().min(2).max(10_000_000).default(20_000),
   STATUS_TURN_BUDGET: z.coerce.number().int().min(10).max(10_000_000).default(5_000),
+  STATUS_SLICE_MS: z.coerce.number().min(1).max(1_000).default(5),
   ALARM_ACK_LATE_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
 });
 
@@ -88,7 +89,7 @@ export interface Config {
   /** Heartbeat timeout, live fan-out period, flapping policy. */
   iot: { offlineAfterS: number; liveFanoutMs: number; flapCycles: number; flapWindowS: number };
   /** Per-device status limit, status backlog bound, status read per event-loop turn, alarm lateness. */
-  edge: { statusRatePerS: number; statusBurst: number; statusQueueMax: number; turnBudget: number; alarmLateMs: number };
+  edge: { statusRatePerS: number; statusBurst: number; statusQueueMax: number; turnBudget: number; sliceMs: number; alarmLateMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -152,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statusBurst: e.DEVICE_STATUS_BURST,
       statusQueueMax: e.STATUS_QUEUE_MAX,
       turnBudget: e.STATUS_TURN_BUDGET,
+      sliceMs: e.STATUS_SLICE_MS,
       alarmLateMs: e.ALARM_ACK_LATE_MS,
     },
   };

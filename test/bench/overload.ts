@@ -17,6 +17,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { loadConfig } from "../../server/platform/config.ts";
 import { createLogger } from "../../server/platform/logger.ts";
 import { startPlatform } from "../../server/app.ts";
@@ -80,7 +81,7 @@ async function main() {
     DEVICE_STATUS_BURST: String(DEVICE_RATE * 2),
     // Edge settings to try other values with (the defaults otherwise).
     ...Object.fromEntries(
-      ["STATUS_QUEUE_MAX", "STATUS_TURN_BUDGET", "STATUS_FLUSH_MS"].filter((k) => process.env[k]).map((k) => [k, process.env[k]!]),
+      ["STATUS_QUEUE_MAX", "STATUS_TURN_BUDGET", "STATUS_SLICE_MS", "STATUS_FLUSH_MS"].filter((k) => process.env[k]).map((k) => [k, process.env[k]!]),
     ),
   });
   const started = Date.now();
@@ -128,6 +129,9 @@ async function main() {
     }
   };
 
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+
   // Warm-up: every device comes online (one presence write each) and the code paths get compiled.
   setRate(2 * STATUS_DEVICES);
   await sleep(quick ? 4000 : 8000);
@@ -163,10 +167,11 @@ async function main() {
   const runStep = async (label: string, factor: number, seconds: number) => {
     alarms.send({ cmd: "alarms-run", step: label });
     setRate(capacity * factor);
-    const samples: { t: number; offeredPerS: number; sentPerS: number; ingestedPerS: number; rssMb: number; heapMb: number; queue: number; held: number; shedPerS: number; health: string }[] = [];
+    const samples: { t: number; loopP99Ms: number; offeredPerS: number; sentPerS: number; ingestedPerS: number; rssMb: number; heapMb: number; queue: number; held: number; shedPerS: number; health: string }[] = [];
     const t0 = performance.now();
     let prev = await snapshot();
     const first = prev;
+    loopDelay.reset();
     while (performance.now() - t0 < seconds * 1000 - 100) {
       await sleep(SAMPLE_S * 1000);
       const cur = await snapshot();
@@ -174,6 +179,8 @@ async function main() {
       const shedDelta = Object.values(cur.shed).reduce((a, b) => a + b, 0) - Object.values(prev.shed).reduce((a, b) => a + b, 0);
       const sample = {
         t: round((performance.now() - t0) / 1000, 0),
+        // How late the server's event loop ran timers over these 5 s: how long an alarm's next step can wait.
+        loopP99Ms: round(loopDelay.percentile(99) / 1e6, 0),
         offeredPerS: Math.round(rate(prev, cur, "offered")),
         sentPerS: Math.round(rate(prev, cur, "sent")),
         ingestedPerS: Math.round(rate(prev, cur, "ingested")),
@@ -184,11 +191,12 @@ async function main() {
         shedPerS: Math.round(shedDelta / ((cur.at - prev.at) / 1000)),
         health: h ? `${h.status}${h.degradedReasons.length ? ` (${h.degradedReasons.join(", ")})` : ""}` : "no answer in 3 s",
       };
+      loopDelay.reset();
       samples.push(sample);
       samplesAll.push({ step: label, ...sample });
       console.log(
         `[overload] ${label} t=${sample.t}s offered ${sample.offeredPerS}/s sent ${sample.sentPerS}/s ingested ${sample.ingestedPerS}/s ` +
-          `(${round((100 * sample.ingestedPerS) / capacity, 0)} % of capacity) rss ${sample.rssMb} MB heap ${sample.heapMb} MB queue ${sample.queue} held ${sample.held} shed ${sample.shedPerS}/s health ${sample.health}`,
+          `(${round((100 * sample.ingestedPerS) / capacity, 0)} % of capacity) rss ${sample.rssMb} MB heap ${sample.heapMb} MB loop p99 ${sample.loopP99Ms} ms queue ${sample.queue} held ${sample.held} shed ${sample.shedPerS}/s health ${sample.health}`,
       );
       prev = cur;
     }
