@@ -82,7 +82,7 @@ export const defaultEdgeLimits: EdgeLimits = {
   statusBurst: 20,
   statusQueueMax: 20_000,
   turnBudget: 5_000,
-  sliceMs: 5,
+  sliceMs: 20,
   alarmLateMs: 1_000,
 };
 

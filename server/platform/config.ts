@@ -58,7 +58,7 @@ export const envSchema = z.object({
   DEVICE_STATUS_BURST: z.coerce.number().int().min(1).max(100_000).default(20),
   STATUS_QUEUE_MAX: z.coerce.number().int().min(2).max(10_000_000).default(20_000),
   STATUS_TURN_BUDGET: z.coerce.number().int().min(10).max(10_000_000).default(5_000),
-  STATUS_SLICE_MS: z.coerce.number().min(1).max(1_000).default(5),
+  STATUS_SLICE_MS: z.coerce.number().min(1).max(1_000).default(20),
   ALARM_ACK_LATE_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
 });
 
