@@ -1,5 +1,5 @@
 import { Prisma, type PrismaClient } from "../platform/db/generated/client.ts";
-import { AGE_BANDS, intervalNames, NON_RESPONSE_STATUSES, REPEAT_WINDOW_DAYS, SHANGHAI_OFFSET_MS, type IntervalName, type IntervalStats } from "./figures.ts";
+import { AGE_BANDS, intervalNames, type CompanyRecord, NON_RESPONSE_STATUSES, REPEAT_WINDOW_DAYS, SHANGHAI_OFFSET_MS, type IntervalName, type IntervalStats } from "./figures.ts";
 
 /**
  * The supervision figures, aggregated in the database (one statement per figure set; nothing loads every
@@ -137,16 +137,9 @@ export interface RepeatRow {
   company: string;
 }
 
-export interface CompanyRecordRow {
+export interface CompanyRecordRow extends CompanyRecord {
   companyId: number;
   company: string;
-  arrivals: number;
-  onTime: number;
-  offersAccepted: number;
-  offersDeclined: number;
-  offersExpired: number;
-  entrapments: number;
-  repeats: number;
 }
 
 export interface AnalyticsRepository {
