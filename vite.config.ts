@@ -17,6 +17,8 @@ export default defineConfig({
         codeSplitting: {
           groups: [
             { name: "leaflet", test: /node_modules[\\/](leaflet|gcoord)[\\/]/ },
+            // Charts of the supervision screen only, loaded when it opens.
+            { name: "echarts", test: /node_modules[\\/](echarts|zrender)[\\/]/ },
             { name: "vendor", test: /node_modules[\\/]/ },
           ],
         },

@@ -39,6 +39,8 @@ import { demoTelephonySecret } from "./calls/signature.ts";
 import { callPushes } from "./calls/fanout.ts";
 import { registerElevatorLookupRoutes } from "./elevators/routes.ts";
 import { registerMapRoutes } from "./map/routes.ts";
+import { registerAnalyticsRoutes } from "./analytics/routes.ts";
+import { loadDemoHistory } from "./seed/history.ts";
 import { registerHealthRoutes } from "./health/routes.ts";
 import { ensureDemoData } from "./seed/load.ts";
 import { Sessions } from "./auth/sessions.ts";
@@ -95,6 +97,12 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     if (config.demo.load) {
       const summary = await ensureDemoData(db.prisma, { elevators: config.demo.elevators, raw: db.raw });
       if (summary.loaded) log.info(summary, "Tianjin demo data loaded");
+      if (config.demo.historyMonths > 0) {
+        // Whole Shanghai days, so that a restart on the same day would generate the same history.
+        const until = new Date(Math.floor((clock().getTime() + 8 * 3600_000) / 86_400_000) * 86_400_000 - 8 * 3600_000);
+        const incidents = await loadDemoHistory(db.prisma, { months: config.demo.historyMonths, until, raw: db.raw });
+        if (incidents) log.info({ incidents, months: config.demo.historyMonths }, "demo history generated");
+      }
     }
     const repos = createRepositories(db);
     const outbox = new OutboxRepository(db.prisma);
@@ -178,6 +186,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     stack.push(async () => stopLiveFanout());
     registerMapRoutes(api, { map: repos.map, elevators: repos.elevators, config, dispatch });
     registerDispatchRoutes(api, { prisma: db.prisma, access: repos.auth.access, dispatch });
+    registerAnalyticsRoutes(api, { analytics: repos.analytics, clock, chromiumPath: config.chromiumPath });
 
     // Follow-ups of committed changes: what each outbox topic causes, in order.
     // alarm -> push is measured where incident:created leaves for the consoles.

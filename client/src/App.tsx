@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { IncidentQueue } from "./incidents/IncidentQueue.tsx";
 import { IncidentDetail } from "./incidents/IncidentDetail.tsx";
@@ -23,6 +23,12 @@ import {
 import { formatDateTime, useNow } from "./time.ts";
 import { logout, type Me } from "./auth/AuthGate.tsx";
 
+// The supervision screen brings ECharts: loaded when first opened, not with the dispatcher's console.
+const SupervisionScreen = lazy(() => import("./analytics/SupervisionScreen.tsx").then((m) => ({ default: m.SupervisionScreen })));
+
+/** Who reads the supervision figures: the regulator and company admins land on them. */
+const SUPERVISION_FIRST: readonly Me["role"][] = ["supervisor", "company_admin"];
+
 export function App({ me }: { me: Me }) {
   const { t } = useTranslation();
   const connection = useConsole((s) => s.connection);
@@ -35,6 +41,7 @@ export function App({ me }: { me: Me }) {
   const selectedId = useConsole((s) => s.selectedIncidentId);
   const flyTo = useConsole((s) => s.flyTo);
   const [helpOpen, setHelpOpen] = useState(false);
+  const [view, setView] = useState<"operations" | "supervision">(SUPERVISION_FIRST.includes(me.role) ? "supervision" : "operations");
 
   useEffect(() => {
     loadStatic();
@@ -59,6 +66,17 @@ export function App({ me }: { me: Me }) {
           </span>
         </div>
         <div className="header__right">
+          {me.role !== "rescuer" && (
+            <button
+              type="button"
+              className="header__view"
+              onClick={() => setView((v) => (v === "operations" ? "supervision" : "operations"))}
+              data-testid="toggle-supervision"
+              data-view={view}
+            >
+              {view === "operations" ? t("analytics.view") : t("analytics.operations")}
+            </button>
+          )}
           <button type="button" className="header__help" onClick={() => setHelpOpen(true)} title={t("shortcuts.title")} data-testid="shortcut-help-button">
             ?
           </button>
@@ -82,6 +100,13 @@ export function App({ me }: { me: Me }) {
       <SlaAlerts />
       {helpOpen && <ShortcutHelp onClose={() => setHelpOpen(false)} />}
 
+      {view === "supervision" ? (
+        <main className="main">
+          <Suspense fallback={<div className="supervision" />}>
+            <SupervisionScreen role={me.role} />
+          </Suspense>
+        </main>
+      ) : (
       <main className="main">
         <IncidentQueue incidents={incidents} selectedId={selectedId} onSelect={consoleActions.locateIncident} />
         {config ? (
@@ -100,6 +125,7 @@ export function App({ me }: { me: Me }) {
         )}
         <SidePanelView />
       </main>
+      )}
     </div>
   );
 }

@@ -74,6 +74,8 @@ async function request<T>(method: "GET" | "POST", path: string, body?: unknown, 
 
 const get = <T>(path: string, signal?: AbortSignal) => request<T>("GET", path, undefined, signal);
 const post = <T>(path: string, body: unknown = {}) => request<T>("POST", path, body);
+/** A GET of any JSON route (the supervision screen builds its analytics queries itself). */
+export const getJson = get;
 
 export function errorMessage(err: unknown): string {
   if (err instanceof ApiError) return `${err.path} — ${err.message}`;

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { z } from "zod";
 import { parseDatabaseUrl, type DatabaseTarget } from "./db/target.ts";
 
@@ -60,6 +61,9 @@ export const envSchema = z.object({
   STATUS_TURN_BUDGET: z.coerce.number().int().min(10).max(10_000_000).default(5_000),
   STATUS_SLICE_MS: z.coerce.number().min(1).max(1_000).default(20),
   ALARM_ACK_LATE_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
+  // Supervision analytics.
+  DEMO_HISTORY_MONTHS: z.coerce.number().int().min(0).max(36).default(12),
+  CHROMIUM_PATH: z.string().optional(),
 });
 
 export interface Config {
@@ -71,7 +75,9 @@ export interface Config {
     | { kind: "external"; url: string; username?: string; password?: string; shareGroup: string };
   redisUrl: string | null;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
-  demo: { load: boolean; elevators: number; deviceKey: string; simulatorDevices: number; simulatorCrews: boolean };
+  demo: { load: boolean; elevators: number; deviceKey: string; simulatorDevices: number; simulatorCrews: boolean; historyMonths: number };
+  /** Headless Chromium for the bulletin's PDF; null when none is installed (the PDF answers 501). */
+  chromiumPath: string | null;
   map: { tiles: "osm" | "tianditu" | "amap" | "none"; tiandituKey: string | null };
   offerTimeoutS: number;
   dispatch: {
@@ -122,7 +128,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       deviceKey: e.DEMO_DEVICE_KEY,
       simulatorDevices: e.SIMULATOR_DEVICES,
       simulatorCrews: e.SIMULATOR_CREWS,
+      historyMonths: e.DEMO_HISTORY_MONTHS,
     },
+    chromiumPath: e.CHROMIUM_PATH ?? findChromium(),
     map: { tiles: e.MAP_TILES, tiandituKey: e.TIANDITU_KEY ?? null },
     offerTimeoutS: e.OFFER_TIMEOUT_S,
     dispatch: {
@@ -157,4 +165,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       alarmLateMs: e.ALARM_ACK_LATE_MS,
     },
   };
+}
+
+/** The first Chromium of the usual Debian / Ubuntu / Chrome install paths, if any. */
+function findChromium(): string | null {
+  return ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => fs.existsSync(p)) ?? null;
 }

@@ -134,6 +134,8 @@ export class ApiRouter {
             data: { role: user.role },
           });
         }
+        // A handler that wrote the response itself (a file download, a printable page) is done.
+        if (res.headersSent) return;
         if (user && !SEES_PHONE_NUMBERS.includes(user.role)) result = maskPersonal(result);
         res.status(status).json(result);
       } catch (error) {

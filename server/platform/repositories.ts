@@ -1,4 +1,5 @@
 import type { Database } from "./db/index.ts";
+import { createAnalyticsRepository, type AnalyticsRepository } from "../analytics/repository.ts";
 import { createAlarmRepository, type AlarmRepository } from "../alarms/repository.ts";
 import { createAuditRepository, type AuditRepository } from "../audit/repository.ts";
 import { createAuthRepository, type AuthRepository } from "../auth/repository.ts";
@@ -10,6 +11,7 @@ import { createMapRepository, type MapRepository } from "../map/repository.ts";
 /** Every capability's repository, built once at the composition root and passed to routes and services. */
 export interface Repositories {
   alarms: AlarmRepository;
+  analytics: AnalyticsRepository;
   audit: AuditRepository;
   auth: AuthRepository;
   devices: DeviceRepository;
@@ -22,6 +24,7 @@ export function createRepositories(db: Pick<Database, "prisma">): Repositories {
   const { prisma } = db;
   return {
     alarms: createAlarmRepository(prisma),
+    analytics: createAnalyticsRepository(prisma),
     audit: createAuditRepository(prisma),
     auth: createAuthRepository(prisma),
     devices: createDeviceRepository(prisma),

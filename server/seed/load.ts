@@ -28,7 +28,7 @@ export interface LoadOptions {
 }
 
 /** One connection inside one transaction, whichever client provides it. */
-interface Sql {
+export interface Sql {
   exec(sql: string, params?: unknown[]): Promise<void>;
   rows<T>(sql: string, params?: unknown[]): Promise<T[]>;
 }
@@ -50,7 +50,7 @@ const SERIAL_TABLES = [
   "users",
 ] as const;
 
-type ColumnTypes = Record<string, string>;
+export type ColumnTypes = Record<string, string>;
 
 const COLUMNS = {
   districts: {
@@ -96,7 +96,11 @@ const NATIVE_ARRAY_TYPES = new Set(["int", "float8", "boolean", "text"]);
 const paramType = (type: string) => (NATIVE_ARRAY_TYPES.has(type) ? `${type}[]` : `text[]::${type}[]`);
 
 async function insertRows(sql: Sql, table: keyof typeof COLUMNS, rows: readonly object[]): Promise<void> {
-  const types: ColumnTypes = COLUMNS[table];
+  await insertColumns(sql, table, COLUMNS[table], rows);
+}
+
+/** Bulk insert through unnest(): one array parameter per column, in chunks. */
+export async function insertColumns(sql: Sql, table: string, types: ColumnTypes, rows: readonly object[]): Promise<void> {
   const names = Object.keys(types);
   const statement =
     `INSERT INTO "${table}" (${names.map((n) => `"${n}"`).join(", ")}) ` +
@@ -155,7 +159,7 @@ async function writeAll(sql: Sql, data: DemoData): Promise<void> {
   }
 }
 
-async function inTransaction<R>(prisma: PrismaClient, options: LoadOptions, fn: (sql: Sql) => Promise<R>): Promise<R> {
+export async function inTransaction<R>(prisma: PrismaClient, options: LoadOptions, fn: (sql: Sql) => Promise<R>): Promise<R> {
   if (options.raw) {
     return options.raw.withConnection(async (conn) => {
       await conn.exec("BEGIN");

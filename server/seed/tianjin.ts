@@ -343,7 +343,7 @@ export function loadTianjinGeography(): Map<string, DistrictGeo> {
 // ---------------------------------------------------------------------------------------------------
 // Random helpers
 
-class Rng {
+export class Rng {
   private readonly gen;
   constructor(seed: number) {
     this.gen = xoroshiro128plus(seed | 0);

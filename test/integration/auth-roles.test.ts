@@ -62,7 +62,8 @@ describe("accounts, roles and the allow/deny matrix", () => {
     // The walk signed everyone out (logout is a route too): sign in again for the tests below.
     for (const role of roles) cookies.set(role, await login(platform.baseUrl, ACCOUNTS[role]));
     console.log(`allow matrix (anonymous ${roles.join(" ")}):\n${matrix.join("\n")}`);
-  });
+    // Six callers on every route of the API, sequentially: longer than the default per-test budget.
+  }, 120_000);
 
   it("signs in and out, refuses a wrong password, and locks an account after five failures", async () => {
     const me = await fetch(`${platform.baseUrl}/api/auth/me`);
