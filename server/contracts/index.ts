@@ -317,6 +317,9 @@ export const callView = z.object({
   ringingAt: z.string(),
   answeredAt: z.string().nullable(),
   endedAt: z.string().nullable(),
+  /** Latest hold and latest resume: the call is on hold while heldAt is the later one. */
+  heldAt: z.string().nullable(),
+  resumedAt: z.string().nullable(),
   elevatorId: z.number().int().nullable(),
   incidentId: z.number().int().nullable(),
   notes: z.string().nullable(),
