@@ -160,7 +160,8 @@ export class CallService {
       const call = await this.calls.byId(callId, tx);
       if (!call) throw errors.notFound(`call ${callId}`);
       if (call.incidentId !== null) {
-        throw new ApiError(409, "call_already_linked", `call ${callId} already belongs to incident ${call.incidentId}`, { incidentId: call.incidentId });
+        const incidentCode = await this.calls.incidentCode(tx, call.incidentId);
+        throw new ApiError(409, "call_already_linked", `call ${callId} already belongs to incident ${call.incidentId}`, { incidentId: call.incidentId, incidentCode });
       }
       // First report = the call answered (docs/domain.md); a call entered after the fact keeps its own times.
       const reportedAt = call.answeredAt ?? call.ringingAt;

@@ -11,6 +11,7 @@ import { incidentStatuses } from "./lifecycle.ts";
 export * from "./lifecycle.ts";
 export * from "./intervals.ts";
 export * from "./roles.ts";
+export * from "./errors.ts";
 
 export const latLng = { lat: z.number(), lng: z.number() };
 
@@ -389,8 +390,40 @@ export const timelineEventView = z.object({
   lng: z.number().nullable(),
   reason: z.string().nullable(),
   data: z.unknown(),
+  /** The actor for people (a dispatcher's or team's name); absent where only ids are given. */
+  actorName: z.string().nullable().optional(),
 });
 export type TimelineEventView = z.infer<typeof timelineEventView>;
+
+/** Every entry type the server writes to a timeline (a `transition` is named by its target status). */
+export const timelineEventTypes = [
+  "reported",
+  "repeat_report",
+  "transition",
+  "offer_made",
+  "offer_accepted",
+  "offer_declined",
+  "offer_expired",
+  "offer_withdrawn",
+  "team_departed",
+  "team_arrived",
+  "sla_warning",
+  "sla_breached",
+  "sla_escalated",
+  "alarm_attached",
+  "alarm_cleared",
+  "alarm_flapping",
+  "call_attached",
+  "mass_event_joined",
+  "device_offline",
+  "passenger_callback",
+  "follow_up",
+  "note",
+  "counts",
+] as const;
+
+/** The system parts that act on incidents (actorType "system", actorId one of these). */
+export const systemActors = ["dispatch", "sla", "mass-events"] as const;
 
 export const responseIntervalsView = z.object({
   callProcessingS: z.number().nullable(),

@@ -9,7 +9,8 @@ import { useRequest } from "../useRequest.ts";
 import { can, consoleActions, timelineEntries, useConsole } from "../realtime.ts";
 import { formatElapsed, formatTime, slaLevel, useNow } from "../time.ts";
 import { DispatchBoard } from "../dispatch/DispatchBoard.tsx";
-import { factsOf, formatInterval, mergeTimeline, outcomeOf, planActions, serverReasonKey, teamIdOf, timelineLabelKey, type ActionPlan } from "./nextActions.ts";
+import { factsOf, formatInterval, mergeTimeline, outcomeOf, planActions, teamIdOf, type ActionPlan } from "./nextActions.ts";
+import { actorLabel, reasonText, timelineLabel } from "./timelineText.ts";
 import { useSubmit, type ApplyIncident } from "./useSubmit.ts";
 import "./detail.css";
 
@@ -676,13 +677,11 @@ function TimelineItem({
   t: TFunction;
   language: string;
 }) {
-  const labelKey = timelineLabelKey(entry);
   const teamId = teamIdOf(entry);
   const teamName = teamId !== null ? (teams.get(teamId)?.name ?? `#${teamId}`) : null;
   const outcome = outcomeOf(entry);
-  const reasonKey = entry.reason ? serverReasonKey(entry.reason) : null;
   const facts = factsOf(entry);
-  const actor = entry.actorType === "system" ? t("detail.actor.system") : t(`detail.actor.${entry.actorType}`, { id: entry.actorId ?? "" });
+  const actor = actorLabel(entry, t, teams);
   return (
     <li
       className={`timeline__entry timeline__entry--${entry.toStatus ? "status" : entry.type}`}
@@ -694,7 +693,7 @@ function TimelineItem({
         {formatTime(entry.at, language)}
       </time>
       <div className="timeline__body">
-        <span className="timeline__label">{t(`detail.event.${labelKey}`, { defaultValue: entry.type })}</span>
+        <span className="timeline__label">{timelineLabel(entry, t)}</span>
         {teamName && <span className="timeline__team">{teamName}</span>}
         {outcome && <span className="chip">{t(`stepOutcome.${outcome}`, { defaultValue: outcome })}</span>}
         {facts.trappedCount !== undefined && (
@@ -714,7 +713,7 @@ function TimelineItem({
           </span>
         )}
         <span className="timeline__actor detail__muted">{actor}</span>
-        {entry.reason && <div className="timeline__reason">{reasonKey ? t(`detail.serverReason.${reasonKey}`) : entry.reason}</div>}
+        {entry.reason && <div className="timeline__reason">{reasonText(entry.reason, t)}</div>}
       </div>
     </li>
   );
