@@ -136,7 +136,9 @@ export const api = {
   activeCalls: (signal?: AbortSignal) => get<CallView[]>("/api/calls?active=true&limit=50", signal),
 
   // Call intake
-  lookup: (query: string, signal?: AbortSignal) => get<LookupResult>(`/api/elevators/lookup?q=${q(query)}&limit=8`, signal),
+  /** With the caller's number, a search that finds nothing suggests the elevators they called about before. */
+  lookup: (query: string, signal?: AbortSignal, callerNumber?: string) =>
+    get<LookupResult>(`/api/elevators/lookup?q=${q(query)}&limit=8${callerNumber ? `&caller=${q(callerNumber)}` : ""}`, signal),
   callerHistory: (callerNumber: string, signal?: AbortSignal) =>
     get<LookupResult>(`/api/elevators/lookup?caller=${q(callerNumber)}&limit=8`, signal),
   elevatorCard: (rescueCode: string, signal?: AbortSignal) => get<ElevatorCard>(`/api/elevators/by-rescue-code/${q(rescueCode)}`, signal),

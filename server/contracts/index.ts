@@ -350,6 +350,8 @@ export const lookupResult = z.object({
   found: z.boolean(),
   /** For people (zh-CN first): what was found, or why nothing exactly matched. */
   message: z.string(),
+  /** Why nothing matched, as an id clients word themselves (null when something did). */
+  hint: z.enum(["unknown_code", "unknown_code_no_close", "no_text_match", "no_caller_history"]).nullable().optional(),
   candidates: z.array(elevatorCandidate),
   closeMatches: z.array(elevatorCandidate),
   previousCalls: z.array(

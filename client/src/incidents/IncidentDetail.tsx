@@ -13,6 +13,7 @@ import { factsOf, formatInterval, mergeTimeline, outcomeOf, planActions, teamIdO
 import { actorLabel, reasonText, timelineLabel } from "./timelineText.ts";
 import { useSubmit, type ApplyIncident } from "./useSubmit.ts";
 import "./detail.css";
+import { useDistrictName } from "../i18n/places.ts";
 
 /**
  * The selected incident: facts, response intervals, the dispatcher's actions, the dispatch board and
@@ -102,6 +103,7 @@ function DetailBody({ incident, apply }: { incident: IncidentView; apply: ApplyI
 
 function DetailHeader({ incident }: { incident: IncidentView }) {
   const { t, i18n } = useTranslation();
+  const districtName = useDistrictName();
   const { elevator } = incident;
   const limitMinutes = Math.round((Date.parse(incident.arrivalDeadlineAt) - Date.parse(incident.reportedAt)) / 60000);
   const count = (n: number | null) => (n === null ? t("detail.unknownCount") : t("detail.persons", { count: n }));
@@ -125,7 +127,7 @@ function DetailHeader({ incident }: { incident: IncidentView }) {
         <Fact label={t("detail.rescueCode")}>
           <strong className="mono">{elevator.rescueCode}</strong>
         </Fact>
-        <Fact label={t("detail.district")}>{incident.district.name}</Fact>
+        <Fact label={t("detail.district")}>{districtName(incident.district)}</Fact>
         <Fact label={t("detail.trapped")}>
           <span className={incident.trappedCount ? "detail__count--danger" : undefined}>{count(incident.trappedCount)}</span>
         </Fact>
