@@ -408,6 +408,12 @@ const en: Resources = {
       transition: "Status changed",
       unknown: "Other entry",
     },
+    supervision: {
+      title: "Deadline and supervision",
+      deadline: "Arrival deadline",
+      state: "Deadline state",
+      states: { ok: "On track", warning: "Nearing the deadline", overdue: "About to miss", missed: "Missed", met: "Arrived in time" },
+    },
     serverReason: {
       noTeamAvailable: "No team available",
       offeredToNearest: "Offered to the nearest team",

@@ -406,6 +406,12 @@ const zhCN = {
       transition: "状态变更",
       unknown: "其他记录",
     },
+    supervision: {
+      title: "时限与督办",
+      deadline: "到场时限",
+      state: "时限状态",
+      states: { ok: "正常", warning: "临近时限", overdue: "即将超时", missed: "已超时", met: "按时到场" },
+    },
     serverReason: {
       noTeamAvailable: "暂无可派队伍",
       offeredToNearest: "派给最近的队伍",

@@ -7,7 +7,7 @@ import { causeClasses, computeIntervals, isOpen, type ResponseIntervals } from "
 import { api, shortError, type CauseClass, type StepOutcome } from "../api.ts";
 import { useRequest } from "../useRequest.ts";
 import { can, consoleActions, timelineEntries, useConsole } from "../realtime.ts";
-import { formatElapsed, formatTime, slaLevel, useNow } from "../time.ts";
+import { formatDateTime, formatElapsed, formatTime, slaLevel, useNow } from "../time.ts";
 import { DispatchBoard } from "../dispatch/DispatchBoard.tsx";
 import { factsOf, formatInterval, mergeTimeline, outcomeOf, planActions, teamIdOf, type ActionPlan } from "./nextActions.ts";
 import { actorLabel, reasonText, timelineLabel } from "./timelineText.ts";
@@ -70,6 +70,7 @@ function DetailBody({ incident, apply }: { incident: IncidentView; apply: ApplyI
     >
       <DetailHeader incident={incident} />
       <Intervals intervals={intervals} />
+      <Supervision incident={incident} events={timeline.events} />
       {open && !operator && (
         <>
           <p className="detail__readonly" data-testid="detail-readonly-role">
@@ -586,6 +587,61 @@ function EndIncidentForm({
         </p>
       )}
     </form>
+  );
+}
+
+// ---------------------------------------------------------------- supervision
+
+/**
+ * What a supervisor checks first: the arrival deadline and whether it holds, the escalations the SLA
+ * scheduler made, and which team was offered the incident when (and how each offer ended).
+ */
+function Supervision({ incident, events }: { incident: IncidentView; events: readonly TimelineEventView[] }) {
+  const { t } = useTranslation();
+  const now = useNow();
+  const level = slaLevel(incident.reportedAt, incident.arrivalDeadlineAt, incident.onSceneAt, now);
+  const deadline = Date.parse(incident.arrivalDeadlineAt);
+  const met = incident.onSceneAt !== null ? Date.parse(incident.onSceneAt) <= deadline : null;
+  const state = met === true ? "met" : met === false ? "missed" : now > deadline ? "missed" : level;
+  const escalations = events.filter((e) => e.type === "sla_escalated" || e.type === "sla_warning" || e.type === "sla_breached");
+  const offers = [...incident.offers].sort((a, b) => Date.parse(a.offeredAt) - Date.parse(b.offeredAt));
+  return (
+    <section className="detail__supervision" data-testid="supervision" data-sla-state={state}>
+      <h3 className="section-title">{t("detail.supervision.title")}</h3>
+      <dl className="detail__facts">
+        <Fact label={t("detail.supervision.deadline")}>
+          <span data-testid="supervision-deadline">{formatDateTime(incident.arrivalDeadlineAt)}</span>
+        </Fact>
+        <Fact label={t("detail.supervision.state")}>
+          <span className={`chip chip--sla-${state}`} data-testid="supervision-state">
+            {t(`detail.supervision.states.${state}`)}
+          </span>
+        </Fact>
+      </dl>
+      {escalations.length > 0 && (
+        <ul className="detail__escalations" data-testid="supervision-escalations">
+          {escalations.map((e) => (
+            <li key={e.id}>
+              <span className="mono">{formatTime(e.at)}</span> {timelineLabel(e, t)}
+              {e.reason && <span className="detail__muted"> · {reasonText(e.reason, t)}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+      {offers.length > 0 && (
+        <ul className="detail__offer-history" data-testid="supervision-offers">
+          {offers.map((o) => (
+            <li key={o.id}>
+              <span className="mono">{formatTime(o.offeredAt)}</span> {o.teamName}{" "}
+              <span className="detail__muted">
+                {t("queue.tier", { tier: o.tier })}
+                {o.backup ? ` · ${t("queue.backup")}` : ""} · {t(`offerStatus.${o.status}`, { defaultValue: o.status })}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }
 
