@@ -1,3 +1,4 @@
+import i18next from "i18next";
 import type {
   CallView,
   DistrictView,
@@ -77,15 +78,32 @@ const post = <T>(path: string, body: unknown = {}) => request<T>("POST", path, b
 /** A GET of any JSON route (the supervision screen builds its analytics queries itself). */
 export const getJson = get;
 
-export function errorMessage(err: unknown): string {
-  if (err instanceof ApiError) return `${err.path} — ${err.message}`;
+/** Values the texts of some error ids name (the incident a call already belongs to, a status). */
+function errorValues(err: ApiError): Record<string, string | number> {
+  const details = (err.details && typeof err.details === "object" ? err.details : {}) as Record<string, unknown>;
+  const incident = typeof details.incidentCode === "string" ? details.incidentCode : typeof details.incidentId === "number" ? `#${details.incidentId}` : "";
+  return { status: err.status, incident };
+}
+
+/**
+ * The message for a person, in the console's language: the server's stable error id picks the text, never
+ * the server's own (English) message.
+ */
+export function shortError(err: unknown): string {
+  const t = i18next.t.bind(i18next);
+  if (err instanceof ApiError) {
+    if (err.status === 0) return t("serverError.network");
+    const key = err.id !== null ? `serverError.${err.id}` : null;
+    if (key !== null && i18next.exists(key)) return t(key, errorValues(err));
+    return t("serverError.unknown", { status: err.status });
+  }
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The message for a person, without the request path. */
-export function shortError(err: unknown): string {
-  if (err instanceof ApiError) return err.message.replace(/^HTTP \d+: /, "");
-  return err instanceof Error ? err.message : String(err);
+/** For the load-failure banner: the person's message and, for support, which request failed. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) return `${shortError(err)} (${err.path})`;
+  return shortError(err);
 }
 
 export type CauseClass = "external" | "human" | "door_system" | "equipment" | "other";
@@ -120,7 +138,9 @@ export const api = {
   activeCalls: (signal?: AbortSignal) => get<CallView[]>("/api/calls?active=true&limit=50", signal),
 
   // Call intake
-  lookup: (query: string, signal?: AbortSignal) => get<LookupResult>(`/api/elevators/lookup?q=${q(query)}&limit=8`, signal),
+  /** With the caller's number, a search that finds nothing suggests the elevators they called about before. */
+  lookup: (query: string, signal?: AbortSignal, callerNumber?: string) =>
+    get<LookupResult>(`/api/elevators/lookup?q=${q(query)}&limit=8${callerNumber ? `&caller=${q(callerNumber)}` : ""}`, signal),
   callerHistory: (callerNumber: string, signal?: AbortSignal) =>
     get<LookupResult>(`/api/elevators/lookup?caller=${q(callerNumber)}&limit=8`, signal),
   elevatorCard: (rescueCode: string, signal?: AbortSignal) => get<ElevatorCard>(`/api/elevators/by-rescue-code/${q(rescueCode)}`, signal),

@@ -16,6 +16,7 @@ import type {
 import { CITY_READERS, OPERATORS, type Role } from "../../server/contracts/index.ts";
 import { api, errorMessage, fallbackConfig, type ClientConfig } from "./api.ts";
 import { playEntrapmentAlert } from "./alerts/sound.ts";
+import { belongsInIntake, mergeCall, sameCall } from "./calls/callState.ts";
 
 export type ConnectionState = "connected" | "disconnected";
 export type ErrorKey = "config" | "districts" | "elevators" | "teams" | "incidents" | "calls" | "massEvents";
@@ -35,6 +36,8 @@ export interface ConsoleState {
   errors: Readonly<Partial<Record<ErrorKey, string>>>;
   /** Calls the intake shows: ringing, talking, or ended without an incident and not yet dismissed. */
   calls: ReadonlyMap<number, CallView>;
+  /** Calls that left the intake (bounded): late copies merge here and cannot bring them back. */
+  callsGone: ReadonlyMap<number, CallView>;
   massEvents: ReadonlyMap<number, MassEventView>;
   /** Newest first, at most MAX_SLA_ALERTS. */
   slaAlerts: readonly SlaAlertView[];
@@ -84,19 +87,11 @@ export function isOpen(incident: IncidentView): boolean {
   return !terminalStatuses.has(incident.status);
 }
 
-/**
- * A call is in the intake while it lasts. Once ended it stays only when it came from the phone system
- * with no incident (the caller hung up before being identified: call back or dismiss); a call entered by
- * hand is the dispatcher's own record and needs no reminder.
- */
-export function belongsInIntake(call: CallView): boolean {
-  if (!call.endedAt) return true;
-  return call.source === "pbx" && call.incidentId === null;
-}
+export { belongsInIntake };
 
 const MAX_ENDED_REMEMBERED = 1000;
 
-function remember(ended: ReadonlyMap<number, number>, id: number, revision: number): ReadonlyMap<number, number> {
+function remember<T>(ended: ReadonlyMap<number, T>, id: number, revision: T): ReadonlyMap<number, T> {
   const next = new Map(ended);
   next.delete(id);
   next.set(id, revision);
@@ -153,30 +148,54 @@ export function reduce(state: ConsoleState, action: Action): ConsoleState {
     case "calls:snapshot": {
       // Ended calls still waiting for a decision are not in the server's active list: keep them.
       const calls = new Map([...state.calls].filter(([, c]) => c.endedAt !== null && belongsInIntake(c)));
-      for (const call of action.calls) if (belongsInIntake(call)) calls.set(call.id, call);
+      for (const call of action.calls) {
+        if (state.callsGone.has(call.id)) continue;
+        const merged = mergeCall(state.calls.get(call.id), call);
+        if (belongsInIntake(merged)) calls.set(call.id, merged);
+      }
       return { ...state, calls };
     }
     case "call:upsert": {
+      const gone = state.callsGone.get(action.call.id);
+      // A late copy of a call that already left (ended with its incident, or dismissed) stays gone.
+      if (gone) return { ...state, callsGone: remember(state.callsGone, gone.id, mergeCall(gone, action.call)) };
+      const before = state.calls.get(action.call.id);
+      const merged = mergeCall(before, action.call);
+      if (before && sameCall(before, merged)) return state;
       const calls = new Map(state.calls);
-      if (belongsInIntake(action.call)) calls.set(action.call.id, action.call);
-      else if (!calls.delete(action.call.id)) return state;
+      let callsGone = state.callsGone;
+      if (belongsInIntake(merged)) calls.set(merged.id, merged);
+      else {
+        calls.delete(merged.id);
+        callsGone = remember(state.callsGone, merged.id, merged);
+      }
       // A new ringing call pops the intake unless the dispatcher is busy with another call there.
       const popIntake =
         action.ringing &&
+        !before &&
+        merged.incidentId === null &&
+        merged.endedAt === null &&
         can(state.role, "operate") &&
         (state.panel !== "intake" || state.selectedCallId === null || !state.calls.has(state.selectedCallId));
       return {
         ...state,
         calls,
-        ...(popIntake ? { panel: "intake" as const, selectedCallId: action.call.id } : {}),
-        ...(state.selectedCallId === action.call.id && !calls.has(action.call.id) ? { selectedCallId: null } : {}),
+        callsGone,
+        ...(popIntake ? { panel: "intake" as const, selectedCallId: merged.id } : {}),
+        ...(state.selectedCallId === merged.id && !calls.has(merged.id) ? { selectedCallId: null } : {}),
       };
     }
     case "call:dismiss": {
-      if (!state.calls.has(action.id)) return state;
+      const call = state.calls.get(action.id);
+      if (!call) return state;
       const calls = new Map(state.calls);
       calls.delete(action.id);
-      return { ...state, calls, selectedCallId: state.selectedCallId === action.id ? null : state.selectedCallId };
+      return {
+        ...state,
+        calls,
+        callsGone: remember(state.callsGone, action.id, call),
+        selectedCallId: state.selectedCallId === action.id ? null : state.selectedCallId,
+      };
     }
     case "massEvents:snapshot":
       return { ...state, massEvents: new Map(action.massEvents.filter((m) => m.closedAt === null).map((m) => [m.id, m])) };
@@ -237,6 +256,7 @@ export const initialState: ConsoleState = {
   teams: new Map(),
   errors: {},
   calls: new Map(),
+  callsGone: new Map(),
   massEvents: new Map(),
   slaAlerts: [],
   selectedIncidentId: null,

@@ -2,33 +2,41 @@ import { useSyncExternalStore } from "react";
 
 export const TIME_ZONE = "Asia/Shanghai";
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(locale: string, kind: "time" | "dateTime" | "date"): Intl.DateTimeFormat {
-  const key = `${locale}|${kind}`;
-  let f = formatters.get(key);
-  if (!f) {
-    const date = { year: "numeric", month: "2-digit", day: "2-digit" } as const;
-    const time = { hour12: false, hour: "2-digit", minute: "2-digit", second: "2-digit" } as const;
-    f = new Intl.DateTimeFormat(locale, {
-      timeZone: TIME_ZONE,
-      ...(kind === "date" ? date : kind === "dateTime" ? { ...date, ...time } : time),
-    });
-    formatters.set(key, f);
-  }
-  return f;
+// One format in every language, the way Chinese dispatch records write it: 2026-12-02 15:04 (Beijing
+// time). Built from parts so no locale can reorder it into 12/02/2026.
+const beijing = new Intl.DateTimeFormat("en-CA", {
+  timeZone: TIME_ZONE,
+  hourCycle: "h23",
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+});
+
+function parts(iso: string | number): Record<"year" | "month" | "day" | "hour" | "minute" | "second", string> {
+  const out = { year: "", month: "", day: "", hour: "", minute: "", second: "" };
+  for (const p of beijing.formatToParts(new Date(iso))) if (p.type in out) out[p.type as keyof typeof out] = p.value;
+  return out;
 }
 
-/** The calendar day in Beijing time. */
-export function formatDate(iso: string | number, locale: string): string {
-  return formatter(locale, "date").format(new Date(iso));
+/** The calendar day in Beijing time: 2026-12-02. */
+export function formatDate(iso: string | number, _locale?: string): string {
+  const p = parts(iso);
+  return `${p.year}-${p.month}-${p.day}`;
 }
 
-export function formatTime(iso: string | number, locale: string): string {
-  return formatter(locale, "time").format(new Date(iso));
+/** Time of day with seconds, for steps minutes apart: 15:04:09. */
+export function formatTime(iso: string | number, _locale?: string): string {
+  const p = parts(iso);
+  return `${p.hour}:${p.minute}:${p.second}`;
 }
 
-export function formatDateTime(iso: string | number, locale: string): string {
-  return formatter(locale, "dateTime").format(new Date(iso));
+/** 2026-12-02 15:04 */
+export function formatDateTime(iso: string | number, _locale?: string): string {
+  const p = parts(iso);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
 }
 
 /** mm:ss; minutes keep counting past 59 so a long incident reads 75:03, not 15:03. */

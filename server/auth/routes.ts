@@ -174,7 +174,7 @@ export function registerAuthRoutes(
     }),
     response: userView,
     handler: async ({ body }) => {
-      if (await users.byUsername(body.username)) throw errors.conflict(`user ${body.username} exists`);
+      if (await users.byUsername(body.username)) throw errors.conflict(`user ${body.username} exists`, undefined, "already_exists");
       const { password: plain, ...account } = body;
       return presentUser(await users.create({ ...account, passwordHash: await hashPassword(plain) }));
     },

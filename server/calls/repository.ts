@@ -28,6 +28,7 @@ export interface CallStore {
   list(filter: { active: boolean; callerNumber?: string; limit: number }): Promise<CallRow[]>;
   elevatorIdByRescueCode(rescueCode: string, tx?: DbClient): Promise<number | null>;
   elevatorExists(id: number): Promise<boolean>;
+  incidentCode(tx: DbClient, incidentId: number): Promise<string | null>;
   openOrAttachIncident(tx: DbClient, input: OpenIncidentInput, policy: Pick<IncidentPolicy, "mergeWindowMs">): ReturnType<typeof openOrAttachIncident>;
   appendEvent(tx: DbClient, incidentId: number, event: EventInput): Promise<void>;
   setIncidentCounts(tx: DbClient, incidentId: number, counts: { trappedCount?: number; injuredCount?: number }): Promise<void>;
@@ -87,6 +88,10 @@ export class CallRepository implements CallStore {
 
   async elevatorExists(id: number): Promise<boolean> {
     return (await this.prisma.elevator.count({ where: { id } })) > 0;
+  }
+
+  async incidentCode(tx: DbClient, incidentId: number): Promise<string | null> {
+    return (await tx.incident.findUnique({ where: { id: incidentId }, select: { code: true } }))?.code ?? null;
   }
 
   openOrAttachIncident(tx: DbClient, input: OpenIncidentInput, policy: Pick<IncidentPolicy, "mergeWindowMs">) {

@@ -5,8 +5,9 @@ import type { Actor } from "../incidents/repository/writes.ts";
 import { presentCall } from "../incidents/presenter.ts";
 import { nearCodes, type ElevatorLookup } from "../elevators/lookup.ts";
 import type { CallStore } from "./repository.ts";
+import { applyTelephonyEvent, firstTimes, type TelephonyEventKind } from "./lifecycle.ts";
 
-export type TelephonyEventKind = "ringing" | "answered" | "ended";
+export type { TelephonyEventKind };
 
 export interface TelephonyEvent {
   event: TelephonyEventKind;
@@ -78,7 +79,9 @@ export class CallService {
     const now = this.clock();
     const at = input.at ? new Date(input.at) : now;
     const result = await this.uow.run(async ({ db: tx, emit }) => {
-      const changed = (callId: number) => emit("call.changed", { callId, event: input.event });
+      // Hold and resume reach consoles as an update of the call.
+      const pushed = input.event === "held" || input.event === "resumed" ? "updated" : input.event;
+      const changed = (callId: number) => emit("call.changed", { callId, event: pushed });
       const deliveryId = await this.calls.recordDelivery(tx, { signature, callId: input.callId, event: input.event, receivedAt: now });
       if (deliveryId === null) throw new ApiError(409, "replayed", "this delivery (same signature) was already received");
       await this.calls.lockCallDeliveries(tx, input.callId);
@@ -94,11 +97,9 @@ export class CallService {
         ...(input.rescueCode !== undefined ? { rescueCode: input.rescueCode } : {}),
         ...(elevatorId ? { elevatorId } : {}),
       };
-      const times =
-        input.event === "answered" ? { answeredAt: at } : input.event === "ended" ? { endedAt: at } : { ringingAt: at };
       if (existing) {
-        // Out-of-order delivery: an answer must not be erased by a late ringing, only fill what is missing.
-        const call = await this.calls.update(tx, existing.id, { ...common, ...(input.event === "ringing" ? {} : times) });
+        // Out-of-order delivery: each time only moves one way, so a late ringing cannot erase an answer.
+        const call = await this.calls.update(tx, existing.id, { ...common, ...applyTelephonyEvent(existing, input.event, at) });
         changed(call.id);
         return { call, duplicate: false };
       }
@@ -109,9 +110,8 @@ export class CallService {
         externalId: input.callId,
         callerNumber: input.callerNumber,
         source: "pbx",
-        ringingAt: at,
         ...common,
-        ...times,
+        ...firstTimes(input.event, at),
       });
       changed(call.id);
       return { call, duplicate: false };
@@ -160,7 +160,8 @@ export class CallService {
       const call = await this.calls.byId(callId, tx);
       if (!call) throw errors.notFound(`call ${callId}`);
       if (call.incidentId !== null) {
-        throw new ApiError(409, "call_already_linked", `call ${callId} already belongs to incident ${call.incidentId}`, { incidentId: call.incidentId });
+        const incidentCode = await this.calls.incidentCode(tx, call.incidentId);
+        throw new ApiError(409, "call_already_linked", `call ${callId} already belongs to incident ${call.incidentId}`, { incidentId: call.incidentId, incidentCode });
       }
       // First report = the call answered (docs/domain.md); a call entered after the fact keeps its own times.
       const reportedAt = call.answeredAt ?? call.ringingAt;

@@ -11,6 +11,7 @@ import { incidentStatuses } from "./lifecycle.ts";
 export * from "./lifecycle.ts";
 export * from "./intervals.ts";
 export * from "./roles.ts";
+export * from "./errors.ts";
 
 export const latLng = { lat: z.number(), lng: z.number() };
 
@@ -317,6 +318,9 @@ export const callView = z.object({
   ringingAt: z.string(),
   answeredAt: z.string().nullable(),
   endedAt: z.string().nullable(),
+  /** Latest hold and latest resume: the call is on hold while heldAt is the later one. */
+  heldAt: z.string().nullable(),
+  resumedAt: z.string().nullable(),
   elevatorId: z.number().int().nullable(),
   incidentId: z.number().int().nullable(),
   notes: z.string().nullable(),
@@ -346,6 +350,8 @@ export const lookupResult = z.object({
   found: z.boolean(),
   /** For people (zh-CN first): what was found, or why nothing exactly matched. */
   message: z.string(),
+  /** Why nothing matched, as an id clients word themselves (null when something did). */
+  hint: z.enum(["unknown_code", "unknown_code_no_close", "no_text_match", "no_caller_history"]).nullable().optional(),
   candidates: z.array(elevatorCandidate),
   closeMatches: z.array(elevatorCandidate),
   previousCalls: z.array(
@@ -386,8 +392,40 @@ export const timelineEventView = z.object({
   lng: z.number().nullable(),
   reason: z.string().nullable(),
   data: z.unknown(),
+  /** The actor for people (a dispatcher's or team's name); absent where only ids are given. */
+  actorName: z.string().nullable().optional(),
 });
 export type TimelineEventView = z.infer<typeof timelineEventView>;
+
+/** Every entry type the server writes to a timeline (a `transition` is named by its target status). */
+export const timelineEventTypes = [
+  "reported",
+  "repeat_report",
+  "transition",
+  "offer_made",
+  "offer_accepted",
+  "offer_declined",
+  "offer_expired",
+  "offer_withdrawn",
+  "team_departed",
+  "team_arrived",
+  "sla_warning",
+  "sla_breached",
+  "sla_escalated",
+  "alarm_attached",
+  "alarm_cleared",
+  "alarm_flapping",
+  "call_attached",
+  "mass_event_joined",
+  "device_offline",
+  "passenger_callback",
+  "follow_up",
+  "note",
+  "counts",
+] as const;
+
+/** The system parts that act on incidents (actorType "system", actorId one of these). */
+export const systemActors = ["dispatch", "sla", "mass-events"] as const;
 
 export const responseIntervalsView = z.object({
   callProcessingS: z.number().nullable(),

@@ -27,7 +27,7 @@ export const phone = z
 export const label = z.string().trim().min(1).max(128);
 
 export const telephonyEventBody = z.object({
-  event: z.enum(["ringing", "answered", "ended"]),
+  event: z.enum(["ringing", "answered", "held", "resumed", "ended"]),
   callId: z.string().trim().min(1).max(128),
   callerNumber: phone.optional(),
   line: label.optional(),

@@ -98,7 +98,7 @@ export class Answers {
     const current = (await this.repository.offer(offerId, work.db))!;
     if (!request.from.includes(current.status as never)) {
       if (request.to === "expired") return null; // answered meanwhile: the timeout has nothing to do
-      throw errors.conflict(`offer ${offerId} is ${current.status}, not ${request.from.join(" or ")}`, { status: current.status });
+      throw errors.conflict(`offer ${offerId} is ${current.status}, not ${request.from.join(" or ")}`, { status: current.status }, "offer_state_changed");
     }
     await this.repository.recordAnswer(work.db, offerId, {
       status: request.to,

@@ -41,7 +41,7 @@ export class Arrival {
       const now = this.options.clock();
       const locked = await this.repository.lockIncident(work.db, offer.incidentId);
       const current = (await this.repository.offer(offerId, work.db))!;
-      if (current.status !== "accepted") throw errors.conflict(`offer ${offerId} is ${current.status}; only an accepted offer departs`);
+      if (current.status !== "accepted") throw errors.conflict(`offer ${offerId} is ${current.status}; only an accepted offer departs`, { status: current.status }, "offer_state_changed");
       if (locked?.status === "accepted") {
         await this.repository.transition(work.db, offer.incidentId, "en_route", { actor: input.actor, at: now, lat: input.lat, lng: input.lng, reason: "team departed" }, locked);
       } else {
@@ -81,8 +81,8 @@ export class Arrival {
       const locked = await this.repository.lockIncident(work.db, site.incidentId);
       const status = locked?.status;
       const current = (await this.repository.offer(offerId, work.db))!;
-      if (current.status !== "accepted") throw errors.conflict(`offer ${offerId} is ${current.status}; only an accepted offer arrives`);
-      if (current.arrivedAt) throw errors.conflict(`offer ${offerId} already arrived at ${current.arrivedAt.toISOString()}`);
+      if (current.status !== "accepted") throw errors.conflict(`offer ${offerId} is ${current.status}; only an accepted offer arrives`, { status: current.status }, "offer_state_changed");
+      if (current.arrivedAt) throw errors.conflict(`offer ${offerId} already arrived at ${current.arrivedAt.toISOString()}`, undefined, "offer_state_changed");
       const at = { actor: input.actor, at: now, lat: input.lat, lng: input.lng };
       if (status === "accepted") {
         await this.repository.transition(work.db, site.incidentId, "en_route", { ...at, reason: "arrival reported without departure" });
@@ -90,7 +90,7 @@ export class Arrival {
       if (status === "accepted" || status === "en_route") {
         await this.repository.transition(work.db, site.incidentId, "on_scene", { ...at, reason: confirmed ? input.reason : "position within arrival radius" });
       } else if (status !== "on_scene" && status !== "released") {
-        throw errors.conflict(`incident is ${status}; arrival cannot be recorded`);
+        throw errors.conflict(`incident is ${status}; arrival cannot be recorded`, { status }, "incident_not_dispatchable");
       }
       await this.repository.recordArrival(work.db, offerId, now, input);
       await this.repository.appendEvent(work.db, site.incidentId, {

@@ -278,12 +278,12 @@ export class Offers {
   async assignInTx(work: Work, incidentId: number, teamId: number, options: { actor: Actor; reason: string; backup?: boolean }): Promise<MadeOffer> {
     const incident = await this.repository.loadIncident(incidentId, work.db);
     if (!incident) throw errors.notFound(`incident ${incidentId}`);
-    if (!DISPATCHABLE.includes(incident.status)) throw errors.conflict(`incident ${incidentId} is ${incident.status}; no team can be sent`);
+    if (!DISPATCHABLE.includes(incident.status)) throw errors.conflict(`incident ${incidentId} is ${incident.status}; no team can be sent`, { status: incident.status }, "incident_not_dispatchable");
     const team = this.teams.get(teamId);
     if (!team) throw errors.notFound(`team ${teamId}`);
     const active = incident.offers.filter(isActive);
-    if (active.some((o) => o.teamId === teamId)) throw errors.conflict(`team ${teamId} already holds an active offer for this incident`);
-    if (this.teams.booking.has(teamId)) throw errors.conflict(`team ${teamId} is being booked right now`);
+    if (active.some((o) => o.teamId === teamId)) throw errors.conflict(`team ${teamId} already holds an active offer for this incident`, { teamId }, "team_already_offered");
+    if (this.teams.booking.has(teamId)) throw errors.conflict(`team ${teamId} is being booked right now`, { teamId }, "team_unavailable");
     const target = targetOf(incident);
     const estimate = this.teams.estimate(team, target, this.options.clock());
     this.teams.booking.add(teamId);
@@ -294,8 +294,8 @@ export class Offers {
         { teamId, tier: tierOfKind(team.kind), etaS: estimate.etaS, distanceM: estimate.distanceM, siteId: target.siteId },
         { actor: options.actor, reason: options.reason, backup: options.backup ?? active.length > 0, manual: true },
       );
-      if (made === "gone") throw errors.conflict(`incident ${incidentId} moved on; no team can be sent`);
-      if (made === null) throw errors.conflict(`team ${teamId} is ${team.status} and cannot take this incident`);
+      if (made === "gone") throw errors.conflict(`incident ${incidentId} moved on; no team can be sent`, undefined, "incident_not_dispatchable");
+      if (made === null) throw errors.conflict(`team ${teamId} is ${team.status} and cannot take this incident`, { teamId, status: team.status }, "team_unavailable");
       return made;
     } finally {
       this.teams.booking.delete(teamId);

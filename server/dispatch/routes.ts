@@ -84,7 +84,7 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
       } else {
         const view = await incident(params.id);
         const created = await dispatch.offers.dispatchNext(params.id, { reason: body.reason, allTiers: body.allTiers, backup: body.backup });
-        if (created.length === 0) throw errors.conflict(`no bookable team for incident ${params.id} (status ${view.status})`);
+        if (created.length === 0) throw errors.conflict(`no bookable team for incident ${params.id} (status ${view.status})`, { status: view.status }, "no_bookable_team");
       }
       return incident(params.id);
     },

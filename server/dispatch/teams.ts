@@ -135,7 +135,7 @@ export class TeamBoard {
       const active = await this.repository.lockTeamActiveOffers(work.db, teamId);
       if (active === null) throw errors.notFound(`team ${teamId}`);
       if (active > 0) {
-        throw errors.conflict(`team ${teamId} holds ${active} active offer(s); withdraw or finish them first`, { activeOffers: active });
+        throw errors.conflict(`team ${teamId} holds ${active} active offer(s); withdraw or finish them first`, { activeOffers: active }, "team_has_active_offers");
       }
       await this.repository.setTeamStatus(work.db, teamId, status);
       work.emit("team.changed", { teamId });

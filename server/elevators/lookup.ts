@@ -101,6 +101,7 @@ export class ElevatorLookup {
     let candidates: ElevatorCandidate[] = [];
     let closeMatches: ElevatorCandidate[] = [];
     let message: string;
+    let hint: LookupResult["hint"] = null;
 
     const previous = caller ? await this.elevators.previousCalls(caller, 10) : [];
     const previousSites = async () => {
@@ -125,6 +126,7 @@ export class ElevatorLookup {
           const sameSite = await this.elevators.bySites([...new Set(known.map((r) => r.siteId))], input.limit);
           closeMatches.push(...sameSite.filter((r) => !closeMatches.some((c) => c.id === r.id)).map((r) => toCandidate(r, "same_site")));
         }
+        hint = closeMatches.length ? "unknown_code" : "unknown_code_no_close";
         message =
           `没有${label}为 ${code} 的电梯 (no elevator has ${kind === "rescue_code" ? "rescue" : "registration"} code ${code}); ` +
           (closeMatches.length
@@ -134,6 +136,11 @@ export class ElevatorLookup {
     } else if (kind === "text") {
       const rows = await this.elevators.byText(q!, input.limit);
       candidates = rows.map((r) => toCandidate(r, "text"));
+      if (!candidates.length) {
+        hint = "no_text_match";
+        // Nothing resembles what the caller said: offer the elevators this number called about before.
+        closeMatches = (await previousSites()).map((r) => toCandidate(r, "caller_history"));
+      }
       message = candidates.length
         ? `${new Set(candidates.map((c) => c.site.id)).size} 处地点匹配 "${q}"`
         : `没有与 "${q}" 相似的地址或楼宇名称 (no address or building resembles "${q}"); 请换个说法或提供救援识别码`;
@@ -143,6 +150,7 @@ export class ElevatorLookup {
 
     if (caller && kind === "caller") {
       candidates = (await previousSites()).map((r) => toCandidate(r, "caller_history"));
+      if (!candidates.length) hint = "no_caller_history";
       if (!candidates.length) message = `来电号码 ${caller} 没有历史来电 (no previous calls from this number)`;
     }
 
@@ -159,6 +167,7 @@ export class ElevatorLookup {
       query: q,
       found: candidates.length > 0,
       message,
+      hint,
       candidates,
       closeMatches,
       previousCalls: previous.map((c) => ({

@@ -31,7 +31,7 @@ export function incidentPushes(store: PushReads, broadcast: Broadcast) {
       const rows = await store.timelineSince(incidentId, after);
       if (!rows.length) return;
       const audience = { companyId: rows[0]!.companyId, teamIds: rows[0]!.teamIds };
-      for (const row of rows) broadcast(audience, "incident:timeline", { incidentId, ...presentEvent(row) });
+      for (const row of rows) broadcast(audience, "incident:timeline", { incidentId, ...presentEvent(row), actorName: row.actorName });
       const last = rows.at(-1)!;
       // Forget an incident once it has ended (its last entry moved it to a terminal status); the cap
       // only matters if terminal entries are never seen, e.g. incidents closed by another process.

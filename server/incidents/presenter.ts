@@ -36,6 +36,8 @@ export function presentCall(c: {
   ringingAt: Date;
   answeredAt: Date | null;
   endedAt: Date | null;
+  heldAt: Date | null;
+  resumedAt: Date | null;
   elevatorId: number | null;
   incidentId: number | null;
   notes: string | null;
@@ -52,6 +54,8 @@ export function presentCall(c: {
     ringingAt: c.ringingAt.toISOString(),
     answeredAt: c.answeredAt?.toISOString() ?? null,
     endedAt: c.endedAt?.toISOString() ?? null,
+    heldAt: c.heldAt?.toISOString() ?? null,
+    resumedAt: c.resumedAt?.toISOString() ?? null,
     elevatorId: c.elevatorId,
     incidentId: c.incidentId,
     notes: c.notes,

@@ -1,10 +1,11 @@
 import { z } from "zod";
+import type { ErrorId } from "../contracts/errors.ts";
 
 /** Errors with stable ids that clients can rely on; the message is for people. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly id: string,
+    readonly id: ErrorId,
     message: string,
     readonly details?: unknown,
   ) {
@@ -21,6 +22,7 @@ export const errors = {
       error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
     ),
   notFound: (what: string) => new ApiError(404, "not_found", `${what} not found`),
-  conflict: (message: string, details?: unknown) => new ApiError(409, "conflict", message, details),
+  /** A request that clashes with the current state; `id` says which clash, for the client's own text. */
+  conflict: (message: string, details?: unknown, id: ErrorId = "conflict") => new ApiError(409, id, message, details),
   unavailable: (message: string) => new ApiError(503, "unavailable", message),
 };

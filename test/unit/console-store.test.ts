@@ -17,6 +17,8 @@ function call(id: number, patch: Partial<CallView> = {}): CallView {
     ringingAt: new Date(1_700_000_000_000 + id * 1000).toISOString(),
     answeredAt: null,
     endedAt: null,
+    heldAt: null,
+    resumedAt: null,
     elevatorId: null,
     incidentId: null,
     notes: null,

@@ -6,13 +6,10 @@ import { consoleActions, useConsole } from "../realtime.ts";
 import { formatDateTime, formatElapsed, formatTime, useNow } from "../time.ts";
 import { ElevatorCardView } from "../elevators/ElevatorCardView.tsx";
 import { useSubmit } from "../incidents/useSubmit.ts";
+import { useDistrictName } from "../i18n/places.ts";
+import { callClock, callState, intakeOrder } from "./callState.ts";
 
-type CallState = "ringing" | "answered" | "ended";
-
-export function callState(call: CallView): CallState {
-  if (call.endedAt) return "ended";
-  return call.answeredAt ? "answered" : "ringing";
-}
+export { callState };
 
 const RESCUE_CODE = /^\d{6}$/;
 
@@ -25,15 +22,33 @@ export function CallIntake() {
   const calls = useConsole((s) => s.calls);
   const selectedCallId = useConsole((s) => s.selectedCallId);
   const [manual, setManual] = useState(false);
-  const sorted = useMemo(
-    () => [...calls.values()].sort((a, b) => Date.parse(b.ringingAt) - Date.parse(a.ringingAt) || b.id - a.id),
-    [calls],
-  );
+  const [showHandled, setShowHandled] = useState(false);
+  const sorted = useMemo(() => [...calls.values()].sort(intakeOrder), [calls]);
+  const unhandled = sorted.filter((c) => c.incidentId === null);
+  const handled = sorted.filter((c) => c.incidentId !== null);
   const selected = selectedCallId !== null ? calls.get(selectedCallId) : undefined;
 
+  const row = (call: CallView) => (
+    <CallRow
+      key={call.id}
+      call={call}
+      selected={call.id === selectedCallId}
+      onSelect={() => {
+        setManual(false);
+        consoleActions.selectCall(call.id);
+      }}
+    />
+  );
+
+  // The list scrolls inside its own band; the intake below keeps its place however many calls come in.
   return (
     <div className="intake" data-testid="call-intake">
       <div className="intake__bar">
+        {sorted.length > 0 && (
+          <span className="intake__count muted" data-testid="call-count">
+            {t("intake.callCount", { open: unhandled.length, handled: handled.length })}
+          </span>
+        )}
         <button
           type="button"
           className="btn btn--small"
@@ -50,51 +65,62 @@ export function CallIntake() {
       </div>
 
       {sorted.length > 0 && (
-        <ul className="call-list" data-testid="call-list">
-          {sorted.map((call) => (
-            <CallRow
-              key={call.id}
-              call={call}
-              selected={call.id === selectedCallId}
-              onSelect={() => {
-                setManual(false);
-                consoleActions.selectCall(call.id);
-              }}
-            />
-          ))}
-        </ul>
+        <div className="call-list" data-testid="call-list">
+          <ul className="call-list__open">{unhandled.map(row)}</ul>
+          {handled.length > 0 && (
+            <div className="call-list__handled">
+              <button type="button" className="link call-list__toggle" onClick={() => setShowHandled((v) => !v)} aria-expanded={showHandled} data-testid="handled-toggle">
+                {showHandled ? "▾" : "▸"} {t("intake.handledCalls", { count: handled.length })}
+              </button>
+              {showHandled && <ul>{handled.map(row)}</ul>}
+            </div>
+          )}
+        </div>
       )}
 
-      {selected ? (
-        <IntakeWorkspace key={`call-${selected.id}`} call={selected} />
-      ) : manual ? (
-        <IntakeWorkspace key="manual" call={null} onDone={() => setManual(false)} />
-      ) : (
-        sorted.length === 0 && <p className="panel__empty">{t("intake.noCalls")}</p>
-      )}
+      <div className="intake__work">
+        {selected && selected.incidentId !== null ? (
+          <LinkedCall call={selected} />
+        ) : selected ? (
+          <IntakeWorkspace key={`call-${selected.id}`} call={selected} />
+        ) : manual ? (
+          <IntakeWorkspace key="manual" call={null} onDone={() => setManual(false)} />
+        ) : (
+          <p className="panel__empty">{sorted.length === 0 ? t("intake.noCalls") : t("intake.pickCall")}</p>
+        )}
+      </div>
     </div>
   );
 }
 
 function CallRow({ call, selected, onSelect }: { call: CallView; selected: boolean; onSelect: () => void }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const now = useNow();
-  const state = callState(call);
+  const clock = callClock(call, now);
+  const incidentCode = useConsole((s) => (call.incidentId !== null ? (s.incidents.get(call.incidentId)?.code ?? null) : null));
+  const handled = call.incidentId !== null;
   return (
     <li>
       <button
         type="button"
-        className={`call-row call-row--${state}${selected ? " call-row--selected" : ""}`}
+        className={`call-row call-row--${clock.state}${handled ? " call-row--handled" : ""}${selected ? " call-row--selected" : ""}`}
         onClick={onSelect}
         data-testid="call-row"
         data-call-id={call.id}
-        data-state={state}
+        data-state={clock.state}
+        data-handled={handled ? "true" : "false"}
       >
-        <span className={`call-row__state call-row__state--${state}`}>{t(`intake.state.${state}`)}</span>
+        <span className={`call-row__state call-row__state--${clock.state}`}>{t(`intake.state.${clock.state}`)}</span>
         <span className="call-row__number mono">{call.callerNumber}</span>
-        {call.line && <span className="muted">{call.line}</span>}
-        <span className="call-row__time mono">
-          {state === "ended" ? formatTime(call.ringingAt, i18n.language) : formatElapsed(now - Date.parse(call.ringingAt))}
+        {handled ? (
+          <span className="chip" data-testid="call-row-incident">
+            {t("intake.inIncident", { code: incidentCode ?? `#${call.incidentId}` })}
+          </span>
+        ) : (
+          call.line && <span className="muted">{call.line}</span>
+        )}
+        <span className="call-row__time mono" data-testid="call-clock">
+          {formatElapsed(clock.ms)}
         </span>
       </button>
     </li>
@@ -142,7 +168,7 @@ function IntakeWorkspace({ call, onDone }: WorkspaceProps) {
     const timer = setTimeout(
       () => {
         setSearching(true);
-        const lookupDone = api.lookup(isCode ? text : query.trim(), abort.signal).then((result) => {
+        const lookupDone = api.lookup(isCode ? text : query.trim(), abort.signal, call?.callerNumber).then((result) => {
           if (!abort.signal.aborted) setLookup(result);
         });
         const cardDone = isCode
@@ -189,6 +215,8 @@ function IntakeWorkspace({ call, onDone }: WorkspaceProps) {
           });
       if (outcome.incident) consoleActions.upsertIncident(outcome.incident);
       consoleActions.upsertCall(outcome.call);
+      // The call now lives under its incident: the intake is free for the next one.
+      consoleActions.selectCall(null);
       onDone?.();
       if (outcome.incident) consoleActions.locateIncident(outcome.incident.id);
     });
@@ -233,12 +261,12 @@ function IntakeWorkspace({ call, onDone }: WorkspaceProps) {
       {searching && <div className="muted">{t("intake.searching")}</div>}
       {(error ?? submit.error) && <div className="form-error">{error ?? submit.error}</div>}
 
-      {lookup && !card && <LookupMatches lookup={lookup} onPick={pick} />}
-      {lookup && RESCUE_CODE.test(query.replace(/[\s-]/g, "")) && !card && !searching && (
-        <div className="form-error" data-testid="intake-not-found">
-          {t("intake.noMatch")}: {query}
+      {lookup && !lookup.found && !card && !searching && (
+        <div className="form-error intake__hint" data-testid="intake-not-found" data-hint={lookup.hint ?? ""}>
+          {t(`intake.noHit.${lookup.hint ?? "generic"}`, { query: query.trim() })}
         </div>
       )}
+      {lookup && !card && <LookupMatches lookup={lookup} onPick={pick} />}
 
       {card && <ElevatorCardView card={card} />}
 
@@ -302,7 +330,8 @@ function IntakeWorkspace({ call, onDone }: WorkspaceProps) {
 function CallHeader({ call }: { call: CallView }) {
   const { t, i18n } = useTranslation();
   const now = useNow();
-  const state = callState(call);
+  const clock = callClock(call, now);
+  const state = clock.state;
   const linked = useConsole((s) => (call.incidentId !== null ? s.incidents.get(call.incidentId) : undefined));
   return (
     <header className={`call-head call-head--${state}`} data-testid="call-head" data-state={state}>
@@ -311,7 +340,9 @@ function CallHeader({ call }: { call: CallView }) {
         <span className="call-head__number mono" data-testid="caller-number">
           {call.callerNumber}
         </span>
-        <span className="call-head__elapsed mono">{formatElapsed((call.endedAt ? Date.parse(call.endedAt) : now) - Date.parse(call.ringingAt))}</span>
+        <span className="call-head__elapsed mono" data-testid="call-head-clock">
+          {formatElapsed(clock.ms)}
+        </span>
       </div>
       <div className="call-head__meta muted">
         {t("intake.ringingAt", { time: formatTime(call.ringingAt, i18n.language) })}
@@ -390,8 +421,25 @@ function CallerHistory({ callerNumber, currentCallId, onPick }: { callerNumber: 
   );
 }
 
+/** A call already in an incident: what it joined, nothing more to do here. */
+function LinkedCall({ call }: { call: CallView }) {
+  const { t } = useTranslation();
+  const code = useConsole((s) => s.incidents.get(call.incidentId!)?.code ?? `#${call.incidentId}`);
+  return (
+    <div className="workspace" data-testid="linked-call" data-call-id={call.id}>
+      <CallHeader call={call} />
+      <p className="workspace__linked">{t("intake.linkedExplained", { code })}</p>
+      <button type="button" className="btn btn--small workspace__dismiss" onClick={() => consoleActions.selectCall(null)}>
+        {t("intake.close")}
+      </button>
+    </div>
+  );
+}
+
 function LookupMatches({ lookup, onPick }: { lookup: LookupResult; onPick: (c: ElevatorCandidate) => void }) {
   const { t } = useTranslation();
+  const districtName = useDistrictName();
+  const incidentCodes = useConsole((s) => s.incidents);
   const groups: [string, ElevatorCandidate[]][] = [
     ["intake.candidates", lookup.candidates],
     ["intake.closeMatches", lookup.closeMatches],
@@ -407,11 +455,26 @@ function LookupMatches({ lookup, onPick }: { lookup: LookupResult; onPick: (c: E
               <ul className="matches__list">
                 {list.map((c) => (
                   <li key={`${title}-${c.id}`}>
-                    <button type="button" className="match" onClick={() => onPick(c)} data-testid="lookup-match" data-rescue-code={c.rescueCode}>
+                    <button
+                      type="button"
+                      className={`match${c.openIncidentId !== null ? " match--open-incident" : ""}`}
+                      onClick={() => onPick(c)}
+                      data-testid="lookup-match"
+                      data-rescue-code={c.rescueCode}
+                      data-district={c.district.name}
+                    >
                       <span className="mono match__code">{c.rescueCode}</span>
+                      <span className="match__district" data-testid="match-district">
+                        {districtName(c.district)}
+                      </span>
                       <span className="match__site">
                         {c.site.name} · {c.unitNo}
                       </span>
+                      {c.openIncidentId !== null && (
+                        <span className="chip chip--danger match__incident" data-testid="match-open-incident">
+                          {t("intake.matchOpenIncident", { code: incidentCodes.get(c.openIncidentId)?.code ?? `#${c.openIncidentId}` })}
+                        </span>
+                      )}
                       <span className="match__address muted">{c.site.address}</span>
                       <span className="match__why">{t(`intake.match.${c.match}`)}</span>
                     </button>

@@ -4,10 +4,12 @@ import { api } from "../api.ts";
 import { useRequest } from "../useRequest.ts";
 import { formatDate, formatTime } from "../time.ts";
 import { useElevatorLive } from "./useElevatorLive.ts";
+import { useDistrictName } from "../i18n/places.ts";
 
 /** What the dispatcher needs about an elevator while the passenger is on the line. */
 export function ElevatorCardView({ card }: { card: ElevatorCard }) {
   const { t, i18n } = useTranslation();
+  const districtName = useDistrictName();
   const company = card.maintenanceCompany;
   return (
     <section className="elevator-card" data-testid="elevator-card" data-elevator-id={card.id} data-rescue-code={card.rescueCode}>
@@ -18,7 +20,7 @@ export function ElevatorCardView({ card }: { card: ElevatorCard }) {
         {!card.inService && <span className="chip chip--danger">{t("elevator.outOfService")}</span>}
       </header>
       <div className="elevator-card__address">
-        {card.site.address} <span className="muted">· {card.district.name}</span>
+        {card.site.address} <span className="muted">· {districtName(card.district)}</span>
       </div>
       <dl className="facts">
         <dt>{t("elevator.floors")}</dt>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import type { ElevatorLiveView } from "../../../server/contracts/index.ts";
-import { api, ApiError } from "../api.ts";
+import { api, ApiError, shortError } from "../api.ts";
 import { elevatorStatus, useConsole } from "../realtime.ts";
 
 export type LiveState = { kind: "loading" } | { kind: "no_device" } | { kind: "error"; message: string } | { kind: "live"; view: ElevatorLiveView };
@@ -20,7 +20,7 @@ export function useElevatorLive(elevatorId: number): LiveState {
       (err: unknown) => {
         if (abort.signal.aborted) return;
         if (err instanceof ApiError && err.status === 404) setLive({ kind: "no_device" });
-        else setLive({ kind: "error", message: err instanceof Error ? err.message : String(err) });
+        else setLive({ kind: "error", message: shortError(err) });
       },
     );
     return () => abort.abort();

@@ -7,11 +7,13 @@ import { causeClasses, computeIntervals, isOpen, type ResponseIntervals } from "
 import { api, shortError, type CauseClass, type StepOutcome } from "../api.ts";
 import { useRequest } from "../useRequest.ts";
 import { can, consoleActions, timelineEntries, useConsole } from "../realtime.ts";
-import { formatElapsed, formatTime, slaLevel, useNow } from "../time.ts";
+import { formatDateTime, formatElapsed, formatTime, slaLevel, useNow } from "../time.ts";
 import { DispatchBoard } from "../dispatch/DispatchBoard.tsx";
-import { factsOf, formatInterval, mergeTimeline, outcomeOf, planActions, serverReasonKey, teamIdOf, timelineLabelKey, type ActionPlan } from "./nextActions.ts";
+import { factsOf, formatInterval, mergeTimeline, outcomeOf, planActions, teamIdOf, type ActionPlan } from "./nextActions.ts";
+import { actorLabel, reasonText, timelineLabel } from "./timelineText.ts";
 import { useSubmit, type ApplyIncident } from "./useSubmit.ts";
 import "./detail.css";
+import { useDistrictName } from "../i18n/places.ts";
 
 /**
  * The selected incident: facts, response intervals, the dispatcher's actions, the dispatch board and
@@ -68,6 +70,7 @@ function DetailBody({ incident, apply }: { incident: IncidentView; apply: ApplyI
     >
       <DetailHeader incident={incident} />
       <Intervals intervals={intervals} />
+      <Supervision incident={incident} events={timeline.events} />
       {open && !operator && (
         <>
           <p className="detail__readonly" data-testid="detail-readonly-role">
@@ -101,6 +104,7 @@ function DetailBody({ incident, apply }: { incident: IncidentView; apply: ApplyI
 
 function DetailHeader({ incident }: { incident: IncidentView }) {
   const { t, i18n } = useTranslation();
+  const districtName = useDistrictName();
   const { elevator } = incident;
   const limitMinutes = Math.round((Date.parse(incident.arrivalDeadlineAt) - Date.parse(incident.reportedAt)) / 60000);
   const count = (n: number | null) => (n === null ? t("detail.unknownCount") : t("detail.persons", { count: n }));
@@ -124,7 +128,7 @@ function DetailHeader({ incident }: { incident: IncidentView }) {
         <Fact label={t("detail.rescueCode")}>
           <strong className="mono">{elevator.rescueCode}</strong>
         </Fact>
-        <Fact label={t("detail.district")}>{incident.district.name}</Fact>
+        <Fact label={t("detail.district")}>{districtName(incident.district)}</Fact>
         <Fact label={t("detail.trapped")}>
           <span className={incident.trappedCount ? "detail__count--danger" : undefined}>{count(incident.trappedCount)}</span>
         </Fact>
@@ -586,6 +590,61 @@ function EndIncidentForm({
   );
 }
 
+// ---------------------------------------------------------------- supervision
+
+/**
+ * What a supervisor checks first: the arrival deadline and whether it holds, the escalations the SLA
+ * scheduler made, and which team was offered the incident when (and how each offer ended).
+ */
+function Supervision({ incident, events }: { incident: IncidentView; events: readonly TimelineEventView[] }) {
+  const { t } = useTranslation();
+  const now = useNow();
+  const level = slaLevel(incident.reportedAt, incident.arrivalDeadlineAt, incident.onSceneAt, now);
+  const deadline = Date.parse(incident.arrivalDeadlineAt);
+  const met = incident.onSceneAt !== null ? Date.parse(incident.onSceneAt) <= deadline : null;
+  const state = met === true ? "met" : met === false ? "missed" : now > deadline ? "missed" : level;
+  const escalations = events.filter((e) => e.type === "sla_escalated" || e.type === "sla_warning" || e.type === "sla_breached");
+  const offers = [...incident.offers].sort((a, b) => Date.parse(a.offeredAt) - Date.parse(b.offeredAt));
+  return (
+    <section className="detail__supervision" data-testid="supervision" data-sla-state={state}>
+      <h3 className="section-title">{t("detail.supervision.title")}</h3>
+      <dl className="detail__facts">
+        <Fact label={t("detail.supervision.deadline")}>
+          <span data-testid="supervision-deadline">{formatDateTime(incident.arrivalDeadlineAt)}</span>
+        </Fact>
+        <Fact label={t("detail.supervision.state")}>
+          <span className={`chip chip--sla-${state}`} data-testid="supervision-state">
+            {t(`detail.supervision.states.${state}`)}
+          </span>
+        </Fact>
+      </dl>
+      {escalations.length > 0 && (
+        <ul className="detail__escalations" data-testid="supervision-escalations">
+          {escalations.map((e) => (
+            <li key={e.id}>
+              <span className="mono">{formatTime(e.at)}</span> {timelineLabel(e, t)}
+              {e.reason && <span className="detail__muted"> · {reasonText(e.reason, t)}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+      {offers.length > 0 && (
+        <ul className="detail__offer-history" data-testid="supervision-offers">
+          {offers.map((o) => (
+            <li key={o.id}>
+              <span className="mono">{formatTime(o.offeredAt)}</span> {o.teamName}{" "}
+              <span className="detail__muted">
+                {t("queue.tier", { tier: o.tier })}
+                {o.backup ? ` · ${t("queue.backup")}` : ""} · {t(`offerStatus.${o.status}`, { defaultValue: o.status })}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 // ---------------------------------------------------------------- timeline
 
 interface TimelineState {
@@ -676,13 +735,11 @@ function TimelineItem({
   t: TFunction;
   language: string;
 }) {
-  const labelKey = timelineLabelKey(entry);
   const teamId = teamIdOf(entry);
   const teamName = teamId !== null ? (teams.get(teamId)?.name ?? `#${teamId}`) : null;
   const outcome = outcomeOf(entry);
-  const reasonKey = entry.reason ? serverReasonKey(entry.reason) : null;
   const facts = factsOf(entry);
-  const actor = entry.actorType === "system" ? t("detail.actor.system") : t(`detail.actor.${entry.actorType}`, { id: entry.actorId ?? "" });
+  const actor = actorLabel(entry, t, teams);
   return (
     <li
       className={`timeline__entry timeline__entry--${entry.toStatus ? "status" : entry.type}`}
@@ -694,7 +751,7 @@ function TimelineItem({
         {formatTime(entry.at, language)}
       </time>
       <div className="timeline__body">
-        <span className="timeline__label">{t(`detail.event.${labelKey}`, { defaultValue: entry.type })}</span>
+        <span className="timeline__label">{timelineLabel(entry, t)}</span>
         {teamName && <span className="timeline__team">{teamName}</span>}
         {outcome && <span className="chip">{t(`stepOutcome.${outcome}`, { defaultValue: outcome })}</span>}
         {facts.trappedCount !== undefined && (
@@ -714,7 +771,7 @@ function TimelineItem({
           </span>
         )}
         <span className="timeline__actor detail__muted">{actor}</span>
-        {entry.reason && <div className="timeline__reason">{reasonKey ? t(`detail.serverReason.${reasonKey}`) : entry.reason}</div>}
+        {entry.reason && <div className="timeline__reason">{reasonText(entry.reason, t)}</div>}
       </div>
     </li>
   );

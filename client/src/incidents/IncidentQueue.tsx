@@ -4,6 +4,7 @@ import { incidentStatuses, type IncidentView, type MassEventView } from "../../.
 import { useConsole } from "../realtime.ts";
 import { formatElapsed, formatTime, slaLevel, useNow } from "../time.ts";
 import { activeOffers, byUrgency, etaMinutes, groupByMassEvent, matchesFilter, noFilter, type QueueFilter } from "./urgency.ts";
+import { useDistrictName } from "../i18n/places.ts";
 
 const openStatuses = incidentStatuses.filter((s) => s !== "closed" && s !== "cancelled" && s !== "false_alarm");
 const tiers = [1, 2, 3] as const;
@@ -172,6 +173,7 @@ interface CardProps {
 
 const IncidentCard = memo(function IncidentCard({ incident, selected, onSelect }: CardProps) {
   const { t, i18n } = useTranslation();
+  const districtName = useDistrictName();
   const offers = activeOffers(incident);
   const { elevator } = incident;
   const limitMinutes = Math.round((Date.parse(incident.arrivalDeadlineAt) - Date.parse(incident.reportedAt)) / 60000);
@@ -204,7 +206,7 @@ const IncidentCard = memo(function IncidentCard({ incident, selected, onSelect }
           <span>
             {t("queue.rescueCode")} <strong className="mono">{elevator.rescueCode}</strong>
           </span>
-          <span>{incident.district.name}</span>
+          <span>{districtName(incident.district)}</span>
           <span>{t("queue.reportedAt", { time: formatTime(incident.reportedAt, i18n.language) })}</span>
         </div>
 

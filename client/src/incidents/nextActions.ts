@@ -106,8 +106,8 @@ export function teamIdOf(entry: Pick<TimelineEventView, "data">): number | null 
   return null;
 }
 
-// Reasons the server writes itself, in English; the console shows them in the dispatcher's language.
-const serverReasons: Readonly<Record<string, string>> = {
+// Reasons the server writes itself, in English or as codes; the console shows them in the dispatcher's language.
+export const serverReasons: Readonly<Record<string, string>> = {
   "no team available": "noTeamAvailable",
   "offered to nearest team": "offeredToNearest",
   "team accepted": "teamAccepted",
@@ -117,12 +117,35 @@ const serverReasons: Readonly<Record<string, string>> = {
   "team departed": "teamDeparted",
   "arrival reported without departure": "arrivedWithoutDeparture",
   "position within arrival radius": "positionInRadius",
+  "96333 call": "hotlineCall",
+  estimate_misses_deadline: "estimateMissesDeadline",
+  deadline_missed: "deadlineMissed",
+  no_team_available: "noTeamAvailable",
 };
 
-/** The i18n key under `detail.serverReason` for a reason the server wrote, or null for a person's own words. */
-export function serverReasonKey(reason: string): string | null {
-  return serverReasons[reason] ?? null;
+/** Reasons with a value in them: the pattern, the key, and the value's name in the text. */
+export const serverReasonPatterns: readonly { pattern: RegExp; key: string; value: string; example: string }[] = [
+  { pattern: /^no answer within (\d+) s$/, key: "noAnswerWithin", value: "seconds", example: "no answer within 180 s" },
+  { pattern: /^alarm ([a-z_]+)$/, key: "alarmRaised", value: "alarm", example: "alarm trapped" },
+  { pattern: /^SLA escalation: ([a-z_]+)$/, key: "slaEscalation", value: "why", example: "SLA escalation: deadline_missed" },
+];
+
+export interface ServerReason {
+  key: string;
+  values: Record<string, string>;
 }
+
+/** The i18n key under `detail.serverReason` (and its values) for a reason the server wrote, or null for a person's own words. */
+export function serverReason(reason: string): ServerReason | null {
+  const plain = serverReasons[reason];
+  if (plain) return { key: plain, values: {} };
+  for (const { pattern, key, value } of serverReasonPatterns) {
+    const match = pattern.exec(reason);
+    if (match) return { key, values: { [value]: match[1]! } };
+  }
+  return null;
+}
+
 
 /** The outcome recorded with a passenger callback or follow-up, if any. */
 export function outcomeOf(entry: Pick<TimelineEventView, "data">): string | null {

@@ -1,4 +1,4 @@
-import type { PrismaClient } from "../../platform/db/generated/client.ts";
+import { Prisma, type PrismaClient } from "../../platform/db/generated/client.ts";
 import type { IncidentStatus } from "../lifecycle.ts";
 import type { MassEventView, TimelineView } from "../../contracts/index.ts";
 import { computeIntervals } from "../intervals.ts";
@@ -15,11 +15,15 @@ export async function loadTimeline(prisma: PrismaClient, incidentId: number): Pr
   });
   if (!incident) return null;
   const events = await prisma.incidentEvent.findMany({ where: { incidentId }, orderBy: [{ at: "asc" }, { id: "asc" }] });
+  const names = (await prisma.$queryRaw`
+    SELECT ev.id, ${ACTOR_NAME_COLUMN} FROM incident_events ev ${ACTOR_NAME}
+    WHERE ev."incidentId" = ${incidentId}::int`) as { id: bigint; actorName: string | null }[];
+  const nameOf = new Map(names.map((n) => [n.id, n.actorName]));
   return {
     incidentId: incident.id,
     status: incident.status,
     reportedAt: incident.reportedAt.toISOString(),
-    events: events.map(presentEvent),
+    events: events.map((e) => ({ ...presentEvent(e), actorName: nameOf.get(e.id) ?? null })),
     intervals: computeIntervals(incident.reportedAt, events.map((e) => ({ at: e.at, toStatus: e.toStatus, type: e.type }))),
     calls: incident.calls.map(presentCall),
   };
@@ -59,7 +63,22 @@ export async function listMassEvents(
 }
 
 /** A timeline entry with its audience (the incident's own push audience). */
-export type TimelineSince = Parameters<typeof presentEvent>[0] & { toStatus: IncidentStatus | null; companyId: number; teamIds: number[] };
+export type TimelineSince = Parameters<typeof presentEvent>[0] & {
+  toStatus: IncidentStatus | null;
+  companyId: number;
+  teamIds: number[];
+  actorName: string | null;
+};
+
+/**
+ * Who an entry's actor is, for people: a dispatcher's display name, a team's name (a rescuer signed in as
+ * their team: team · person). Devices and system parts are named by the client from their id.
+ */
+const ACTOR_NAME = Prisma.sql`
+  LEFT JOIN users u ON ev."actorType" IN ('user', 'team') AND u.username = ev."actorId"
+  LEFT JOIN teams ut ON ut.id = u."teamId"
+  LEFT JOIN teams t ON ev."actorType" = 'team' AND t.id::text = ev."actorId"`;
+const ACTOR_NAME_COLUMN = Prisma.sql`COALESCE(t.name, CASE WHEN ut.name IS NOT NULL THEN ut.name || ' · ' || u."displayName" ELSE u."displayName" END) AS "actorName"`;
 
 /**
  * Timeline entries after `after` and their audience (the elevator's company and every team offered the
@@ -73,8 +92,8 @@ export async function timelineSince(prisma: PrismaClient, incidentId: number, af
       FROM incidents i JOIN elevators e ON e.id = i."elevatorId"
       WHERE i.id = ${incidentId}::int)
     SELECT ev.id, ev.type, ev."fromStatus"::text AS "fromStatus", ev."toStatus"::text AS "toStatus", ev."actorType"::text AS "actorType",
-           ev."actorId", ev.at, ev.lat, ev.lng, ev.reason, ev.data, scope."companyId", scope."teamIds"
-    FROM incident_events ev CROSS JOIN scope
+           ev."actorId", ev.at, ev.lat, ev.lng, ev.reason, ev.data, scope."companyId", scope."teamIds", ${ACTOR_NAME_COLUMN}
+    FROM incident_events ev CROSS JOIN scope ${ACTOR_NAME}
     WHERE ev."incidentId" = ${incidentId}::int AND ev.id > ${after}::bigint
     ORDER BY ev.id
     LIMIT 200`) as TimelineSince[];
