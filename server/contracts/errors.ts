@@ -47,6 +47,7 @@ export const errorIds = [
   "already_exists",
   // platform
   "unavailable",
+  "not_implemented",
   "internal",
 ] as const;
 

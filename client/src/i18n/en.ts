@@ -224,6 +224,7 @@ const en: Resources = {
     conflict: "Clashes with the current state; refresh and try again",
     already_exists: "Already exists",
     unavailable: "Service unavailable; try again shortly",
+    not_implemented: "The server lacks a component this needs (see its message)",
     internal: "Internal server error (reference logged)",
     network: "No connection; check the network and try again",
     unknown: "Request failed (HTTP {{status}})",

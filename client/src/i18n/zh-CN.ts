@@ -222,6 +222,7 @@ const zhCN = {
     conflict: "与当前状态冲突，请刷新后重试",
     already_exists: "记录已存在",
     unavailable: "服务暂不可用，请稍后再试",
+    not_implemented: "服务器缺少此功能所需的组件（详见服务器说明）",
     internal: "服务器内部错误（编号已记录）",
     network: "网络连接失败，请检查网络后重试",
     unknown: "请求失败（HTTP {{status}}）",
