@@ -9,6 +9,7 @@ import type { MqttClient } from "mqtt";
 import type { Config } from "./platform/config.ts";
 import type { Logger } from "./platform/logger.ts";
 import { connectDatabase, type Database } from "./platform/db/index.ts";
+import { holdPGlite, pgliteHolder } from "./platform/db/in-use.ts";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./platform/broker.ts";
 import { connectPlatformClient } from "./platform/mqtt.ts";
 import { listenOn } from "./platform/listen.ts";
@@ -113,8 +114,16 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     const tls = config.tls ? { cert: fs.readFileSync(config.tls.certFile), key: fs.readFileSync(config.tls.keyFile) } : null;
     const mqttCa = config.mqtt.kind === "external" && config.mqtt.caFile ? fs.readFileSync(config.mqtt.caFile) : undefined;
     // Database and the unit of work.
+    if (config.database.kind === "pglite" && config.database.dataDir) {
+      const holder = pgliteHolder(config.database.dataDir);
+      if (holder !== null) throw new Error(`the PGlite database ${config.database.dataDir} is in use by another server (process ${holder})`);
+    }
     const db = await connectDatabase(config.database);
     stack.push(() => db.close());
+    if (config.database.kind === "pglite" && config.database.dataDir) {
+      const release = holdPGlite(config.database.dataDir);
+      stack.push(async () => release());
+    }
     if (db.migrationsApplied.length) log.info({ migrations: db.migrationsApplied }, "database migrated");
     if (config.demo.load) {
       const summary = await ensureDemoData(db.prisma, { elevators: config.demo.elevators, raw: db.raw });
