@@ -70,8 +70,6 @@ export const envSchema = z.object({
   MQTT_TLS_PORT: port.default(8883),
   MQTT_TLS_ONLY: flag.default(false),
   MQTT_CA: z.string().optional(),
-  // Status history (status_samples) kept this many days; older rows are pruned in small batches.
-  STATUS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
 export interface Config {
@@ -92,7 +90,6 @@ export interface Config {
    * server takes the next free one instead of refusing to start.
    */
   portsMayMove: { http: boolean; mqtt: boolean; mqttTls: boolean };
-  statusRetentionDays: number;
   redisUrl: string | null;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   demo: { load: boolean; elevators: number; deviceKey: string; simulatorDevices: number; simulatorCrews: boolean };
@@ -151,7 +148,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     cookieSecure: e.COOKIE_SECURE === "auto" ? "auto" : ["1", "true", "yes", "on"].includes(e.COOKIE_SECURE),
     portsMayMove: { http: unset("PORT"), mqtt: unset("MQTT_PORT"), mqttTls: unset("MQTT_TLS_PORT") },
-    statusRetentionDays: e.STATUS_RETENTION_DAYS,
     redisUrl: e.REDIS_URL ?? null,
     logLevel: e.LOG_LEVEL,
     demo: {
