@@ -1,12 +1,16 @@
 /**
- * npm run sim -- --url mqtt://127.0.0.1:1883 --devices 200 --scenario entrapment [--first 0] [--rate N]
+ * npm run sim -- --url mqtt://127.0.0.1:1883 (default: the server's MQTT_PORT on this machine) --devices 200 --scenario entrapment [--first 0] [--rate N]
  *                [--duration S] [--demo-key K]
  */
 import { parseArgs } from "node:util";
+import { envPort } from "./env-port.ts";
 import { runFleet, scenarios, type FleetStats, type Scenario } from "./fleet.ts";
 
+// Same variable as the server, so a platform started with MQTT_PORT=1884 is found with the same environment.
+const DEFAULT_URL = `mqtt://127.0.0.1:${envPort("MQTT_PORT", 1883)}`;
+
 const USAGE = `usage: npm run sim -- [options]
-  --url URL          broker URL (default mqtt://127.0.0.1:1883)
+  --url URL          broker URL (default ${DEFAULT_URL}, from MQTT_PORT)
   --devices N        number of devices (default 50)
   --scenario NAME    ${scenarios.join(" | ")} (default normal)
   --first I          index of the first demo device (default 0 -> tj-000001)
@@ -30,7 +34,7 @@ function intOpt(name: string, v: string | undefined, min: number): number | unde
 function parse() {
   return parseArgs({
     options: {
-      url: { type: "string", default: "mqtt://127.0.0.1:1883" },
+      url: { type: "string", default: DEFAULT_URL },
       devices: { type: "string", default: "50" },
       scenario: { type: "string", default: "normal" },
       first: { type: "string" },
@@ -127,4 +131,13 @@ process.on("SIGTERM", () => void fleet.stop());
 const final = await fleet.done;
 clearInterval(progress);
 summary(final);
+// Alarms nobody acknowledged mean this was not a 96333 platform (another broker on the port?), not success.
+if (final.alarmsRaised > 0 && final.acksReceived === 0) {
+  console.error(`no alarm was acknowledged: is the 96333 platform's broker at ${values.url}? (set --url or MQTT_PORT)`);
+  process.exit(1);
+}
+if (final.connectFailures > 0 && final.published.total === 0) {
+  console.error(`no device could connect to ${values.url} (set --url or MQTT_PORT)`);
+  process.exit(1);
+}
 process.exit(0);

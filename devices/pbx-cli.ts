@@ -2,7 +2,7 @@
  * A call to 96333 as the phone system reports it: ringing, answered after a few seconds, optionally hung
  * up. Rings the console of `npm start` out of the box (demo webhook secret).
  *
- * npm run call -- [--caller 13800001111] [--code 123456] [--url http://localhost:3000] [--answer-after 3]
+ * npm run call -- [--caller 13800001111] [--code 123456] [--url http://localhost:$PORT] [--answer-after 3]
  *                 [--hangup-after S] [--line 96333-1] [--secret S]
  */
 import { parseArgs } from "node:util";
@@ -10,11 +10,12 @@ import crypto from "node:crypto";
 import { DEFAULT_DEMO_DEVICE_KEY, demoTelephonySecret } from "../server/contracts/demo.ts";
 import { hmacSha256 } from "./crypto.ts";
 import { postCallEvent, type CallEvent } from "./pbx.ts";
+import { envPort } from "./env-port.ts";
 
 const USAGE = `usage: npm run call -- [options]
   --caller NUMBER      caller's number (default: a random mobile number)
   --code CODE          6-digit rescue code keyed in at the IVR prompt (default: none, the dispatcher asks)
-  --url URL            platform URL (default http://localhost:3000)
+  --url URL            platform URL (default http://localhost:${envPort("PORT", 3000)}, from PORT)
   --line LINE          trunk / line label (default 96333-1)
   --answer-after S     seconds of ringing before an agent answers (default 3; 0 = never answered)
   --hangup-after S     seconds of talking before the caller hangs up (default: stays on the line)
@@ -30,7 +31,7 @@ const { values } = parseArgs({
   options: {
     caller: { type: "string" },
     code: { type: "string" },
-    url: { type: "string", default: "http://localhost:3000" },
+    url: { type: "string", default: `http://localhost:${envPort("PORT", 3000)}` },
     line: { type: "string", default: "96333-1" },
     "answer-after": { type: "string", default: "3" },
     "hangup-after": { type: "string" },

@@ -1,4 +1,5 @@
 import http from "node:http";
+import https from "node:https";
 import fs from "node:fs";
 import path from "node:path";
 import express from "express";
@@ -8,8 +9,10 @@ import type { MqttClient } from "mqtt";
 import type { Config } from "./platform/config.ts";
 import type { Logger } from "./platform/logger.ts";
 import { connectDatabase, type Database } from "./platform/db/index.ts";
+import { holdPGlite, pgliteHolder } from "./platform/db/in-use.ts";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./platform/broker.ts";
 import { connectPlatformClient } from "./platform/mqtt.ts";
+import { listenOn } from "./platform/listen.ts";
 import { startRealtime, type Realtime } from "./platform/realtime.ts";
 import { ApiRouter, errorHandler } from "./platform/http.ts";
 import { createRepositories } from "./platform/repositories.ts";
@@ -50,7 +53,7 @@ import { registerAuditRoutes } from "./audit/routes.ts";
 
 export const VERSION = "0.1.0";
 
-export class PortInUseError extends Error {}
+export { PortInUseError } from "./platform/listen.ts";
 
 export interface Platform {
   config: Config;
@@ -67,13 +70,33 @@ export interface Platform {
   realtime: Realtime;
   /** The HTTP address actually bound (PORT=0 picks a free one). */
   httpPort: number;
-  /** The MQTT URL devices use. */
+  /** The MQTT URL devices use (mqtts:// with MQTT_TLS_ONLY). */
   mqttUrl: string;
+  /** The embedded broker's MQTT-over-TLS URL, when it has a certificate. */
+  mqttTlsUrl: string | null;
+  /** http or https (TLS_CERT / TLS_KEY). */
+  scheme: "http" | "https";
   stop(): Promise<void>;
 }
 
 /** How long a process's claim on an outbox row holds before another process may deliver it. */
 const OUTBOX_LEASE_MS = 3_000;
+/**
+ * Longest wait for one part to stop: a part whose peer is gone (broker, database, Redis) must not hold the
+ * process in "stopping"; a service manager gives SIGTERM about 10 s before SIGKILL.
+ */
+const STOP_STEP_MS = 2_500;
+
+function withinStepTime(step: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    step(),
+    new Promise<void>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${STOP_STEP_MS} ms; left behind`)), STOP_STEP_MS);
+      timer.unref();
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Starts every capability in dependency order, each built from constructor arguments: the database
@@ -86,13 +109,23 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
   const startedAt = Date.now();
   const stack: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stack.reverse()) await stop().catch((error) => log.warn({ err: error }, "stop step failed"));
+    for (const stop of stack.reverse()) await withinStepTime(stop).catch((error) => log.warn({ err: error }, "stop step failed"));
     stack.length = 0;
   };
   try {
+    const tls = config.tls ? { cert: fs.readFileSync(config.tls.certFile), key: fs.readFileSync(config.tls.keyFile) } : null;
+    const mqttCa = config.mqtt.kind === "external" && config.mqtt.caFile ? fs.readFileSync(config.mqtt.caFile) : undefined;
     // Database and the unit of work.
+    if (config.database.kind === "pglite" && config.database.dataDir) {
+      const holder = pgliteHolder(config.database.dataDir);
+      if (holder !== null) throw new Error(`the PGlite database ${config.database.dataDir} is in use by another server (process ${holder})`);
+    }
     const db = await connectDatabase(config.database);
     stack.push(() => db.close());
+    if (config.database.kind === "pglite" && config.database.dataDir) {
+      const release = holdPGlite(config.database.dataDir);
+      stack.push(async () => release());
+    }
     if (db.migrationsApplied.length) log.info({ migrations: db.migrationsApplied }, "database migrated");
     if (config.demo.load) {
       const summary = await ensureDemoData(db.prisma, { elevators: config.demo.elevators, raw: db.raw });
@@ -133,15 +166,25 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     let alarmMqtt: MqttClient | null = null;
     const clientId = `platform-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     if (config.mqtt.kind === "embedded") {
-      broker = await startEmbeddedBroker({ port: config.mqtt.port, devices: registry, log: log.child({ part: "broker" }) });
+      broker = await startEmbeddedBroker({
+        port: config.mqtt.port,
+        portMayMove: config.portsMayMove.mqtt,
+        tls:
+          tls && config.mqtt.tlsPort !== null
+            ? { port: config.mqtt.tlsPort, only: config.mqtt.tlsOnly, portMayMove: config.portsMayMove.mqttTls, ...tls }
+            : undefined,
+        devices: registry,
+        log: log.child({ part: "broker" }),
+      });
       stack.push(() => broker!.close());
-      mqtt = await connectPlatformClient(`mqtt://127.0.0.1:${broker.port}`, { clientId, ...broker.platformCredentials });
+      mqtt = await connectPlatformClient(broker.localUrl, { clientId, ...broker.platformCredentials, rejectUnauthorized: false });
       stack.push(() => mqtt.endAsync(true));
     } else {
-      mqtt = await connectPlatformClient(config.mqtt.url, { clientId, username: config.mqtt.username, password: config.mqtt.password });
+      const login = { username: config.mqtt.username, password: config.mqtt.password, ca: mqttCa };
+      mqtt = await connectPlatformClient(config.mqtt.url, { clientId, ...login });
       stack.push(() => mqtt.endAsync(true));
       // Alarms and their acks on a connection of their own: never behind status on the status socket.
-      alarmMqtt = await connectPlatformClient(config.mqtt.url, { clientId: `${clientId}-alarms`, username: config.mqtt.username, password: config.mqtt.password });
+      alarmMqtt = await connectPlatformClient(config.mqtt.url, { clientId: `${clientId}-alarms`, ...login });
       stack.push(() => alarmMqtt!.endAsync(true));
     }
     const ingest = new DeviceIngest({
@@ -167,13 +210,15 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
 
     // HTTP, Socket.io and every route.
     const app = express();
-    const server = http.createServer(app);
+    // Behind a reverse proxy the scheme, host and client address come from its X-Forwarded-* headers.
+    app.set("trust proxy", config.trustProxy);
+    const server = tls ? https.createServer(tls, app) : http.createServer(app);
     const sessions = new Sessions(repos.auth.sessions);
     const realtime = await startRealtime(server, { redisUrl: config.redisUrl, log, sessions });
     stack.push(() => realtime.close());
     const audit = (entry: Parameters<typeof appendAudit>[1]) => appendAudit(repos.audit, entry);
     const api = new ApiRouter(audit);
-    registerAuthRoutes(api, { users: repos.auth.users, sessions, audit });
+    registerAuthRoutes(api, { users: repos.auth.users, sessions, audit, cookieSecure: config.cookieSecure });
     registerAuditRoutes(api, { audit: repos.audit });
     registerIncidentRoutes(api, db.prisma, { reads: repos.incidents, access: repos.auth.access, uow, clock });
     const calls = new CallService(new CallRepository(db.prisma), uow, new ElevatorLookup(repos.elevators), repos.incidents, clock, incidentPolicy);
@@ -270,12 +315,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     sla.start();
     stack.push(() => sla.stop());
 
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", (error: NodeJS.ErrnoException) =>
-        reject(error.code === "EADDRINUSE" ? new PortInUseError(`HTTP port ${config.port} is already in use (set PORT)`) : error),
-      );
-      server.listen(config.port, config.host, () => resolve());
-    });
+    const httpPort = await listenOn(server, { port: config.port, host: config.host, mayMove: config.portsMayMove.http, name: "HTTP", setting: "set PORT" });
     stack.push(
       () =>
         new Promise<void>((resolve) => {
@@ -286,9 +326,10 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
           server.close(() => resolve());
         }),
     );
-    const httpPort = (server.address() as { port: number }).port;
-    const mqttUrl = broker ? `mqtt://127.0.0.1:${broker.port}` : config.mqtt.url;
-    return { config, db, uow, relay, registry, ingest, dispatch, sla, broker, mqtt, realtime, httpPort, mqttUrl, stop: stopAll };
+    const mqttTlsUrl = broker?.tlsPort ? `mqtts://127.0.0.1:${broker.tlsPort}` : null;
+    const mqttUrl = broker ? (broker.port !== null ? `mqtt://127.0.0.1:${broker.port}` : mqttTlsUrl!) : config.mqtt.url;
+    const scheme = tls ? "https" : "http";
+    return { config, db, uow, relay, registry, ingest, dispatch, sla, broker, mqtt, realtime, httpPort, mqttUrl, mqttTlsUrl, scheme, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
@@ -318,7 +359,8 @@ function mountHttp(app: express.Express, api: ApiRouter, deps: { config: Config;
   // that announces itself (Origin differs from Host) is refused outright on the API.
   app.use("/api", (req, res, next) => {
     const origin = req.get("origin");
-    if (origin && origin !== `${req.protocol}://${req.get("host")}`) {
+    // req.protocol and req.host follow X-Forwarded-Proto / -Host only from a trusted proxy (TRUST_PROXY).
+    if (origin && origin !== `${req.protocol}://${req.host}`) {
       res.status(403).json({ error: { id: "cross_origin", message: "cross-origin requests are not allowed" } });
       return;
     }

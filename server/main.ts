@@ -53,15 +53,26 @@ async function main(): Promise<void> {
     log.warn("no demo crew accounts (crew-<team id>) in this database: it was seeded before they existed; demo teams wait for a dispatcher");
   }
   const loopback = ["0.0.0.0", "::", ""].includes(config.host) ? "127.0.0.1" : config.host.includes(":") ? `[${config.host}]` : config.host;
+  // The crews sign in over plain loopback HTTP; with TLS_CERT the server speaks HTTPS only, so they stay off.
+  if (crewAccounts.length > 0 && platform.scheme === "https") log.warn("demo crews are off under TLS_CERT: dispatch offers wait for a person");
   const crews =
-    crewAccounts.length > 0
+    crewAccounts.length > 0 && platform.scheme === "http"
       ? runDemoCrews(
           { baseUrl: `http://${loopback}:${platform.httpPort}`, usernames: crewAccounts.map((u) => u.username), password: DEMO_PASSWORD },
           log.child({ part: "crews" }),
         )
       : null;
 
-  const url = `http://localhost:${platform.httpPort}`;
+  const url = `${platform.scheme}://localhost:${platform.httpPort}`;
+  const moved = [
+    config.portsMayMove.http && config.port !== platform.httpPort ? `HTTP port ${config.port} was taken: using ${platform.httpPort} (set PORT to choose)` : "",
+    config.mqtt.kind === "embedded" && config.portsMayMove.mqtt && platform.broker?.port != null && platform.broker.port !== config.mqtt.port
+      ? `MQTT port ${config.mqtt.port} was taken: using ${platform.broker.port} (set MQTT_PORT to choose)`
+      : "",
+    config.mqtt.kind === "embedded" && config.portsMayMove.mqttTls && platform.broker?.tlsPort != null && platform.broker.tlsPort !== config.mqtt.tlsPort
+      ? `MQTT over TLS port ${config.mqtt.tlsPort} was taken: using ${platform.broker.tlsPort} (set MQTT_TLS_PORT to choose)`
+      : "",
+  ].filter(Boolean);
   // A real rescue code of a simulated (online) elevator, so the suggested demo call shows live status.
   const demoLift = config.demo.load
     ? await platform.db.prisma.elevator.findFirst({ where: { device: { id: "tj-000001" } }, select: { rescueCode: true } })
@@ -69,9 +80,10 @@ async function main(): Promise<void> {
   console.log(
     [
       "",
+      ...moved.map((line) => `! ${line}`),
       `96333 电梯应急处置平台 is running: ${url}`,
       `  API docs   ${url}/api/docs     health ${url}/api/health`,
-      `  MQTT       ${platform.mqttUrl} (${config.mqtt.kind})`,
+      `  MQTT       ${platform.mqttUrl} (${config.mqtt.kind})${platform.mqttTlsUrl && platform.mqttTlsUrl !== platform.mqttUrl ? `, TLS ${platform.mqttTlsUrl}` : ""}`,
       `  database   ${config.database.kind === "postgres" ? "PostgreSQL" : `PGlite ${config.database.dataDir ?? "(memory)"}`}`,
       fleet ? `  simulator  ${fleet.devices.length} demo devices (normal day); try: npm run sim -- --url ${platform.mqttUrl} --devices 1 --first 2000 --scenario entrapment` : "",
       demoLift
@@ -94,6 +106,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "stopping");
+    // Whatever state the broker, database or Redis are in, the process is gone before a service manager's
+    // SIGKILL (systemd's default is 90 s, ours in docs/deployment.md 15 s); each stop step is bounded too.
+    setTimeout(() => {
+      log.error("stop took longer than 9 s: exiting with parts still open");
+      process.exit(1);
+    }, 9_000).unref();
     await fleet?.stop().catch(() => {});
     await crews?.stop();
     await platform.stop();

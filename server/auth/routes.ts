@@ -30,7 +30,7 @@ const DUMMY_HASH = await hashPassword("not-a-real-password");
 /** Login, logout, me, password change and user administration. */
 export function registerAuthRoutes(
   api: ApiRouter,
-  deps: { users: UserRepository; sessions: Sessions; audit: (entry: AuditEntry) => Promise<void>; secureCookies?: boolean },
+  deps: { users: UserRepository; sessions: Sessions; audit: (entry: AuditEntry) => Promise<void>; cookieSecure?: "auto" | boolean },
 ): void {
   const { users, sessions } = deps;
   // Per-address failed-attempt counter (per process); the lockout counter on the user row is shared.
@@ -78,7 +78,7 @@ export function registerAuthRoutes(
       }
       if (user.failedLogins || user.lockedUntil) await users.update(user.id, { failedLogins: 0, lockedUntil: null });
       const { token, expiresAt } = await sessions.create(user.id, address);
-      res.setHeader("Set-Cookie", sessionCookie(token, expiresAt, deps.secureCookies ?? false));
+      res.setHeader("Set-Cookie", sessionCookie(token, expiresAt, (deps.cookieSecure ?? "auto") === "auto" ? req.secure : deps.cookieSecure === true));
       await deps.audit({ actor: user.username, action: "auth.login", target: null, address });
       return { id: user.id, username: user.username, displayName: user.displayName, role: user.role, maintenanceCompanyId: user.maintenanceCompanyId, teamId: user.teamId };
     },

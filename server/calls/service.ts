@@ -163,7 +163,7 @@ export class CallService {
         const incidentCode = await this.calls.incidentCode(tx, call.incidentId);
         throw new ApiError(409, "call_already_linked", `call ${callId} already belongs to incident ${call.incidentId}`, { incidentId: call.incidentId, incidentCode });
       }
-      // First report = the call answered (docs/domain.md); a call entered after the fact keeps its own times.
+      // First report = the call answered (docs/design.md); a call entered after the fact keeps its own times.
       const reportedAt = call.answeredAt ?? call.ringingAt;
       const data = { callId: call.id, callerNumber: call.callerNumber, ...(call.externalId ? { externalId: call.externalId } : {}) };
       const opened = await this.calls.openOrAttachIncident(tx, {

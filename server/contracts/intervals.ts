@@ -21,7 +21,7 @@ export interface ResponseIntervals {
   entrapmentS: number | null;
 }
 
-/** The one definition of docs/domain.md's response intervals, computed from an incident's timeline. */
+/** The one definition of docs/design.md's response intervals, computed from an incident's timeline. */
 export function computeIntervals(reportedAt: Date, timeline: readonly TimelineEntry[]): ResponseIntervals {
   const first = new Map<IncidentStatus, number>();
   for (const entry of [...timeline].sort((a, b) => a.at.getTime() - b.at.getTime())) {

@@ -1,5 +1,5 @@
 /**
- * The incident state machine of docs/domain.md, pure and shared: the server enforces it, the console offers
+ * The incident state machine of docs/design.md, pure and shared: the server enforces it, the console offers
  * only the next steps it allows.
  * reported -> dispatched -> accepted -> en_route -> on_scene -> released -> closed,
  * with the side exits cancelled and false_alarm.

@@ -43,16 +43,35 @@ export async function mosquittoFiles(
   return { passwd: lines.join("\n") + "\n", acl, devices: lines.length - 1, skippedWithoutHash: skipped };
 }
 
-/** A minimal broker config around the two files (listener, no anonymous logins, no persistence). */
-export function mosquittoConf(options: { port: number; host?: string; passwordFile: string; aclFile: string; persistence?: boolean }): string {
+/**
+ * A minimal broker config around the two files (listener, no anonymous logins, no persistence), with an
+ * MQTT-over-TLS listener when a certificate is given (`tlsOnly`: that listener alone).
+ */
+export function mosquittoConf(options: {
+  port: number;
+  host?: string;
+  passwordFile: string;
+  aclFile: string;
+  persistence?: boolean;
+  tls?: { port: number; certFile: string; keyFile: string; only?: boolean };
+}): string {
+  const host = options.host ?? "127.0.0.1";
+  const listeners: string[] = [];
+  if (!options.tls?.only) listeners.push(`listener ${options.port} ${host}`);
+  if (options.tls) {
+    listeners.push(`listener ${options.tls.port} ${host}`, `certfile ${options.tls.certFile}`, `keyfile ${options.tls.keyFile}`, "tls_version tlsv1.2");
+  }
   return [
-    `listener ${options.port} ${options.host ?? "127.0.0.1"}`,
+    // Every listener shares the password and ACL files below.
+    "per_listener_settings false",
+    ...listeners,
     "allow_anonymous false",
     `password_file ${options.passwordFile}`,
     `acl_file ${options.aclFile}`,
     `persistence ${options.persistence ? "true" : "false"}`,
     // docs/protocol.md: payloads at most 4 KiB; the platform also counts oversized ones, so allow a margin.
-    "message_size_limit 65536",
+    // (Mosquitto 2 replaces message_size_limit by max_packet_size.)
+    "max_packet_size 65536",
     "",
   ].join("\n");
 }

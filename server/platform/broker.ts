@@ -1,9 +1,11 @@
 import net from "node:net";
+import tls from "node:tls";
 import crypto from "node:crypto";
 import { Aedes, type Client } from "aedes";
 import type { Logger } from "./logger.ts";
 import { PROTOCOL_PREFIX, topics } from "../devices/protocol.ts";
 import { coalesceStatus } from "./status-coalescer.ts";
+import { listenOn } from "./listen.ts";
 
 export interface DeviceAuthenticator {
   /** True when the device exists, is enabled and the secret matches its stored hash. */
@@ -29,7 +31,12 @@ export interface UplinkTap {
 }
 
 export interface EmbeddedBroker {
-  port: number;
+  /** Plain MQTT port, null with MQTT_TLS_ONLY. */
+  port: number | null;
+  /** MQTT over TLS port, null without a certificate. */
+  tlsPort: number | null;
+  /** Where the platform's own client connects (loopback, plain when there is a plain listener). */
+  localUrl: string;
   /** Credentials of the platform's own connection (never a device's). */
   platformCredentials: { username: string; password: string };
   connectedClients(): number;
@@ -43,8 +50,6 @@ export interface EmbeddedBroker {
   disconnect(clientId: string): boolean;
   close(): Promise<void>;
 }
-
-export class PortInUseError extends Error {}
 
 const PLATFORM_USERNAME = "platform";
 const TAKEN = Symbol("taken by the uplink tap");
@@ -67,6 +72,10 @@ function authError(message: string, code: 4 | 5) {
 export async function startEmbeddedBroker(options: {
   port: number;
   host?: string;
+  /** The port was not chosen by the user: take the next free one when it is taken. */
+  portMayMove?: boolean;
+  /** MQTT over TLS beside (or, with `only`, instead of) plain MQTT. */
+  tls?: { port: number; cert: Buffer; key: Buffer; only: boolean; portMayMove?: boolean };
   devices: DeviceAuthenticator;
   log: Logger;
 }): Promise<EmbeddedBroker> {
@@ -157,26 +166,51 @@ export async function startEmbeddedBroker(options: {
     return (publish as (...args: unknown[]) => void)(packet, client, done);
   }) as Aedes["publish"];
 
-  const server = net.createServer((socket) => {
+  const handle = (socket: net.Socket) => {
     // Once the platform takes status at publish time, stale status in one read is cut before parsing.
     coalesceStatus(socket, (n) => tap?.superseded(n));
     aedes.handle(socket);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === "EADDRINUSE"
-          ? new PortInUseError(`MQTT port ${options.port} is already in use (set MQTT_PORT, or MQTT_URL for an external broker)`)
-          : error,
-      ),
-    );
-    server.listen(options.port, options.host ?? "0.0.0.0", () => resolve());
-  });
-  const address = server.address() as net.AddressInfo;
+  };
+  const host = options.host ?? "0.0.0.0";
+  const servers: net.Server[] = [];
+  const closeServers = () => Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  let port: number | null = null;
+  let tlsPort: number | null = null;
+  try {
+    if (!options.tls?.only) {
+      const server = net.createServer(handle);
+      servers.push(server);
+      port = await listenOn(server, {
+        port: options.port,
+        host,
+        mayMove: options.portMayMove ?? false,
+        name: "MQTT",
+        setting: "set MQTT_PORT, or MQTT_URL for an external broker",
+      });
+    }
+    if (options.tls) {
+      // The TLS socket is decrypted before Aedes and the status coalescer see it, as with plain TCP.
+      const server = tls.createServer({ cert: options.tls.cert, key: options.tls.key }, handle);
+      servers.push(server);
+      tlsPort = await listenOn(server, {
+        port: options.tls.port,
+        host,
+        mayMove: options.tls.portMayMove ?? false,
+        name: "MQTT over TLS",
+        setting: "set MQTT_TLS_PORT",
+      });
+    }
+  } catch (error) {
+    await closeServers();
+    aedes.close();
+    throw error;
+  }
   aedes.on("clientError", (client, error) => log.debug({ clientId: client.id, err: error.message }, "mqtt client error"));
 
   return {
-    port: address.port,
+    port,
+    tlsPort,
+    localUrl: port !== null ? `mqtt://127.0.0.1:${port}` : `mqtts://127.0.0.1:${tlsPort}`,
     platformCredentials: { username: PLATFORM_USERNAME, password: platformPassword },
     connectedClients: () => aedes.connectedClients,
     tapUplinks(next) {
@@ -195,7 +229,7 @@ export async function startEmbeddedBroker(options: {
     },
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        void closeServers().then(() => resolve());
         aedes.close();
         // Sockets of connected devices would keep server.close waiting; end them.
         for (const client of Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)) {

@@ -64,6 +64,17 @@ export const envSchema = z.object({
   // Supervision analytics.
   DEMO_HISTORY_MONTHS: z.coerce.number().int().min(0).max(36).default(12),
   CHROMIUM_PATH: z.string().optional(),
+  // TLS, reverse proxy and cookies (docs/deployment.md).
+  TRUST_PROXY: z
+    .string()
+    .regex(/^[\w.:/, -]*$/, "a hop count (1), true, false, or addresses/subnets (loopback, 10.0.0.0/8)")
+    .default(""),
+  COOKIE_SECURE: z.enum(["auto", "1", "0", "true", "false", "yes", "no", "on", "off"]).default("auto"),
+  TLS_CERT: z.string().optional(),
+  TLS_KEY: z.string().optional(),
+  MQTT_TLS_PORT: port.default(8883),
+  MQTT_TLS_ONLY: flag.default(false),
+  MQTT_CA: z.string().optional(),
 });
 
 export interface Config {
@@ -71,8 +82,19 @@ export interface Config {
   host: string;
   database: DatabaseTarget;
   mqtt:
-    | { kind: "embedded"; port: number; url: string }
-    | { kind: "external"; url: string; username?: string; password?: string; shareGroup: string };
+    | { kind: "embedded"; port: number; url: string; tlsPort: number | null; tlsOnly: boolean }
+    | { kind: "external"; url: string; username?: string; password?: string; shareGroup: string; caFile: string | null };
+  /** Certificate and key files: HTTPS for the API and console, MQTT over TLS on the embedded broker. */
+  tls: { certFile: string; keyFile: string } | null;
+  /** Express's `trust proxy`: whose X-Forwarded-* headers give the scheme, host and client address. */
+  trustProxy: boolean | number | string;
+  /** `auto`: Secure when the request came over HTTPS (directly or per a trusted proxy). */
+  cookieSecure: "auto" | boolean;
+  /**
+   * Ports the user did not choose (PORT / MQTT_PORT / MQTT_TLS_PORT unset): when the default is taken the
+   * server takes the next free one instead of refusing to start.
+   */
+  portsMayMove: { http: boolean; mqtt: boolean; mqttTls: boolean };
   redisUrl: string | null;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   demo: { load: boolean; elevators: number; deviceKey: string; simulatorDevices: number; simulatorCrews: boolean; historyMonths: number };
@@ -107,6 +129,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   const e = parsed.data;
+  if (Boolean(e.TLS_CERT) !== Boolean(e.TLS_KEY)) throw new ConfigError("TLS_CERT and TLS_KEY go together: set both or neither");
+  if (e.MQTT_TLS_ONLY && !e.TLS_CERT && !e.MQTT_URL) throw new ConfigError("MQTT_TLS_ONLY needs TLS_CERT and TLS_KEY");
+  const unset = (name: string) => env[name] === undefined || env[name] === "";
   let database: DatabaseTarget;
   try {
     database = parseDatabaseUrl(e.DATABASE_URL || undefined);
@@ -118,8 +143,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     database,
     mqtt: e.MQTT_URL
-      ? { kind: "external", url: e.MQTT_URL, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, shareGroup: e.MQTT_SHARE_GROUP }
-      : { kind: "embedded", port: e.MQTT_PORT, url: `mqtt://127.0.0.1:${e.MQTT_PORT}` },
+      ? { kind: "external", url: e.MQTT_URL, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, shareGroup: e.MQTT_SHARE_GROUP, caFile: e.MQTT_CA ?? null }
+      : {
+          kind: "embedded",
+          port: e.MQTT_PORT,
+          url: e.MQTT_TLS_ONLY ? `mqtts://127.0.0.1:${e.MQTT_TLS_PORT}` : `mqtt://127.0.0.1:${e.MQTT_PORT}`,
+          tlsPort: e.TLS_CERT ? e.MQTT_TLS_PORT : null,
+          tlsOnly: e.MQTT_TLS_ONLY,
+        },
+    tls: e.TLS_CERT && e.TLS_KEY ? { certFile: e.TLS_CERT, keyFile: e.TLS_KEY } : null,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    cookieSecure: e.COOKIE_SECURE === "auto" ? "auto" : ["1", "true", "yes", "on"].includes(e.COOKIE_SECURE),
+    portsMayMove: { http: unset("PORT"), mqtt: unset("MQTT_PORT"), mqttTls: unset("MQTT_TLS_PORT") },
     redisUrl: e.REDIS_URL ?? null,
     logLevel: e.LOG_LEVEL,
     demo: {
@@ -170,4 +205,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** The first Chromium of the usual Debian / Ubuntu / Chrome install paths, if any. */
 function findChromium(): string | null {
   return ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => fs.existsSync(p)) ?? null;
+}
+
+/** `true`/`yes`/`on`: the one proxy in front; a number: that many hops; otherwise addresses or subnets. */
+function parseTrustProxy(value: string): boolean | number | string {
+  const v = value.trim().toLowerCase();
+  if (["", "0", "false", "no", "off"].includes(v)) return false;
+  if (["true", "yes", "on"].includes(v)) return 1;
+  if (/^\d+$/.test(v)) return Number(v);
+  return value.trim();
 }

@@ -5,7 +5,16 @@ export class BrokerUnavailableError extends Error {}
 /** Connects the platform's own MQTT client; fails with one clear sentence when the broker does not answer. */
 export async function connectPlatformClient(
   url: string,
-  options: { username?: string; password?: string; clientId: string; timeoutMs?: number },
+  options: {
+    username?: string;
+    password?: string;
+    clientId: string;
+    timeoutMs?: number;
+    /** For mqtts:// with a private CA (MQTT_CA). */
+    ca?: Buffer;
+    /** false only for the loopback connection to the embedded broker, whose certificate names the public host. */
+    rejectUnauthorized?: boolean;
+  },
 ): Promise<MqttClient> {
   const clientOptions: IClientOptions = {
     clientId: options.clientId,
@@ -17,6 +26,8 @@ export async function connectPlatformClient(
     keepalive: 30,
     reconnectPeriod: 1000,
     connectTimeout: options.timeoutMs ?? 5000,
+    ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
   };
   const client = mqtt.connect(url, clientOptions);
   await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,33 @@ export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
 export class RedisUnavailableError extends Error {}
 
+type AdapterFactory = ReturnType<typeof createAdapter>;
+type Publishing = { doPublish(message: unknown): Promise<string>; doPublishResponse(uid: string, response: unknown): Promise<void> };
+
+/**
+ * The streams adapter leaves a failed XADD / PUBLISH as an unhandled rejection, which ended the process when
+ * Redis went away. Caught here: this process's own clients still get every broadcast, the other processes
+ * miss what is sent while Redis is down, and ioredis reconnects by itself.
+ */
+function survivingRedisLoss(factory: AdapterFactory, log: Logger): AdapterFactory {
+  let warned = 0;
+  const lost = (error: Error) => {
+    if (Date.now() - warned > 10_000) {
+      warned = Date.now();
+      log.warn({ err: error.message }, "redis unavailable: broadcasts reach this process's clients only");
+    }
+  };
+  // Socket.io calls the factory with `new`: a function (not an arrow) whose returned object is the adapter.
+  return function redisAdapter(nsp: Parameters<AdapterFactory>[0]) {
+    const adapter = factory(nsp) as unknown as Publishing;
+    const publish = adapter.doPublish.bind(adapter);
+    const respond = adapter.doPublishResponse.bind(adapter);
+    adapter.doPublish = (message) => publish(message).catch((error: Error) => (lost(error), ""));
+    adapter.doPublishResponse = (uid, response) => respond(uid, response).catch(lost);
+    return adapter;
+  } as unknown as AdapterFactory;
+}
+
 /**
  * Who may receive a push, mirroring who may read the same thing over REST: the centre (dispatchers,
  * supervisors, admins) always; a company admin what concerns the company's elevators or teams; a rescuer
@@ -48,10 +75,13 @@ export async function startRealtime(server: http.Server, options: { redisUrl: st
       redis.disconnect();
       throw new RedisUnavailableError(`cannot reach Redis at ${new URL(options.redisUrl).host}: ${(error as Error).message}`);
     }
+    // The adapter's own connections are duplicates of this one: a lazy duplicate is connected with a
+    // connect() whose failure (Redis gone in that moment) nobody catches; an eager one reconnects by itself.
+    redis.options.lazyConnect = false;
   }
   const io: RealtimeServer = new Server(server, {
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: true },
-    ...(redis ? { adapter: createAdapter(redis) } : {}),
+    ...(redis ? { adapter: survivingRedisLoss(createAdapter(redis), options.log) } : {}),
   });
   // A socket needs a session cookie; it joins its role's room, and the room its scope comes from: a
   // company admin the company's, a rescuer the team's (the same scopes as the REST routes).

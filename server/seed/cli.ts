@@ -1,5 +1,6 @@
 import { connectDatabase, type Database } from "../platform/db/index.ts";
 import { describeTarget, parseDatabaseUrl } from "../platform/db/target.ts";
+import { refuseOpenPGlite } from "../platform/db/in-use.ts";
 import { countDemoData, isDatabaseEmpty, loadDemoData } from "./load.ts";
 import { DEFAULT_ELEVATORS, DEFAULT_SEED, MAX_ELEVATORS, generateTianjinDemo } from "./tianjin.ts";
 
@@ -47,6 +48,7 @@ async function truncateAppTables(db: Database): Promise<void> {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const target = parseDatabaseUrl(process.env.DATABASE_URL);
+  refuseOpenPGlite(target);
   const started = performance.now();
   const db = await connectDatabase(target);
   const { prisma } = db;

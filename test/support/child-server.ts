@@ -45,6 +45,8 @@ export interface ChildServer {
   readonly process: ChildProcess;
   /** Date.now() when the current process answered /api/health. */
   readonly readyAt: number;
+  /** Date.now() when the current process was spawned. */
+  readonly spawnedAt: number;
   /** How many processes were started so far (1 after start, 2 after the first restart, ...). */
   readonly runs: number;
   /** Resolves when the current process has exited (at once if it already has); rejects after timeoutMs. */
@@ -73,6 +75,8 @@ export interface ChildServerOptions {
   database?: TestDatabase;
   /** Start timeout (the child compiles TypeScript with tsx on each start). */
   startTimeoutMs?: number;
+  /** Node arguments of the server; by default the TypeScript sources through tsx. */
+  entry?: string[];
 }
 
 const OUTPUT_LINES = 200;
@@ -107,6 +111,7 @@ export async function startChildServer(options: ChildServerOptions = {}): Promis
   let exited: Promise<ChildExit>;
   let exitInfo: ChildExit | null = null;
   let readyAt = 0;
+  let spawnedAt = 0;
   let runs = 0;
   const cookies = new Map<string, Promise<string>>();
 
@@ -136,7 +141,8 @@ export async function startChildServer(options: ChildServerOptions = {}): Promis
     delete env.VITEST_POOL_ID;
     // `node --import tsx` keeps one process (the tsx binary would wrap the server in a second one, and a
     // SIGKILL sent to the wrapper would not reach the server).
-    child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn(process.execPath, options.entry ?? ["--import", "tsx", "server/main.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    spawnedAt = Date.now();
     exitInfo = null;
     child.stdout!.on("data", keep(run));
     child.stderr!.on("data", keep(run));
@@ -202,6 +208,9 @@ export async function startChildServer(options: ChildServerOptions = {}): Promis
     },
     get readyAt() {
       return readyAt;
+    },
+    get spawnedAt() {
+      return spawnedAt;
     },
     get runs() {
       return runs;

@@ -10,7 +10,7 @@ const step = (minutes: number, toStatus: TimelineEntry["toStatus"], seconds = 0)
 });
 
 describe("response intervals", () => {
-  it("computes every interval of docs/domain.md from the first time each status was reached", () => {
+  it("computes every interval of docs/design.md from the first time each status was reached", () => {
     const timeline = [
       step(0, "reported"),
       step(1, "dispatched", 30),

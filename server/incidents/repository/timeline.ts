@@ -7,7 +7,7 @@ import { presentCall, presentEvent } from "../presenter.ts";
 
 // Reads of the timeline with its intervals and of mass events (centre-only routes: no scope to apply).
 
-/** Events and the intervals of docs/domain.md, computed by the one shared function from the same events. */
+/** Events and the intervals of docs/design.md, computed by the one shared function from the same events. */
 export async function loadTimeline(prisma: PrismaClient, incidentId: number): Promise<TimelineView | null> {
   const incident = await prisma.incident.findUnique({
     where: { id: incidentId },
