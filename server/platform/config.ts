@@ -18,7 +18,9 @@ export const envSchema = z.object({
   MQTT_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("lift96333"),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  DEMO_DATA: flag.default(true),
+  NODE_ENV: z.string().optional(),
+  // Unset: demo data only into the embedded database outside production; set, it decides.
+  DEMO_DATA: flag.optional(),
   DEMO_ELEVATORS: z.coerce.number().int().min(0).max(500_000).default(3000),
   DEMO_DEVICE_KEY: z.string().min(8).default("tianjin-96333-demo"),
   SIMULATOR_DEVICES: z.coerce.number().int().min(0).max(20_000).default(100),
@@ -59,6 +61,13 @@ export const envSchema = z.object({
   STATUS_QUEUE_MAX: z.coerce.number().int().min(2).max(10_000_000).default(20_000),
   STATUS_TURN_BUDGET: z.coerce.number().int().min(10).max(10_000_000).default(5_000),
   ALARM_ACK_LATE_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
+  // Accounts and access.
+  LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(20),
+  ADMIN_USERNAME: z.string().trim().regex(/^[a-z0-9_.-]{3,64}$/, "3-64 of a-z 0-9 _ . -").default("admin"),
+  ADMIN_PASSWORD: z.string().min(10, "ADMIN_PASSWORD needs at least 10 characters").max(256).optional(),
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN needs at least 16 characters").optional(),
+  METRICS_PORT: port.optional(),
+  METRICS_HOST: z.string().default("127.0.0.1"),
 });
 
 export interface Config {
@@ -69,6 +78,8 @@ export interface Config {
     | { kind: "embedded"; port: number; url: string }
     | { kind: "external"; url: string; username?: string; password?: string; shareGroup: string };
   redisUrl: string | null;
+  /** NODE_ENV=production: demo secrets refuse the start. */
+  production: boolean;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   demo: { load: boolean; elevators: number; deviceKey: string; simulatorDevices: number; simulatorCrews: boolean };
   map: { tiles: "osm" | "tianditu" | "amap" | "none"; tiandituKey: string | null };
@@ -89,6 +100,10 @@ export interface Config {
   iot: { offlineAfterS: number; liveFanoutMs: number; flapCycles: number; flapWindowS: number };
   /** Per-device status limit, status backlog bound, status read per event-loop turn, alarm lateness. */
   edge: { statusRatePerS: number; statusBurst: number; statusQueueMax: number; turnBudget: number; alarmLateMs: number };
+  /** Failed sign-ins per client address per minute; the first admin from the environment (once). */
+  auth: { loginFailuresPerIp: number; firstAdmin: { username: string; password: string } | null };
+  /** /metrics: a bearer token on the main port, and/or a listener of its own (an internal port). */
+  metrics: { token: string | null; port: number | null; host: string };
 }
 
 export class ConfigError extends Error {}
@@ -100,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   const e = parsed.data;
+  const production = e.NODE_ENV === "production";
   let database: DatabaseTarget;
   try {
     database = parseDatabaseUrl(e.DATABASE_URL || undefined);
@@ -114,9 +130,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { kind: "external", url: e.MQTT_URL, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, shareGroup: e.MQTT_SHARE_GROUP }
       : { kind: "embedded", port: e.MQTT_PORT, url: `mqtt://127.0.0.1:${e.MQTT_PORT}` },
     redisUrl: e.REDIS_URL ?? null,
+    production,
     logLevel: e.LOG_LEVEL,
     demo: {
-      load: e.DEMO_DATA,
+      // The demo accounts share a published password: only the throwaway embedded database gets them
+      // unasked; a PostgreSQL server or a production start needs DEMO_DATA=1.
+      load: e.DEMO_DATA ?? (database.kind === "pglite" && !production),
       elevators: e.DEMO_ELEVATORS,
       deviceKey: e.DEMO_DEVICE_KEY,
       simulatorDevices: e.SIMULATOR_DEVICES,
@@ -154,5 +173,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       turnBudget: e.STATUS_TURN_BUDGET,
       alarmLateMs: e.ALARM_ACK_LATE_MS,
     },
+    auth: {
+      loginFailuresPerIp: e.LOGIN_FAILURES_PER_IP,
+      firstAdmin: e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : null,
+    },
+    metrics: { token: e.METRICS_TOKEN ?? null, port: e.METRICS_PORT ?? null, host: e.METRICS_HOST },
   };
 }
