@@ -277,7 +277,13 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
         );
         metricsServer.listen(config.metrics.port!, config.metrics.host, () => resolve());
       });
-      stack.push(() => new Promise<void>((resolve) => metricsServer.close(() => resolve())));
+      stack.push(
+        () =>
+          new Promise<void>((resolve) => {
+            metricsServer.closeAllConnections(); // a scraper's keep-alive connection must not hold the stop
+            metricsServer.close(() => resolve());
+          }),
+      );
     } else if (config.production && config.metrics.token === null) {
       log.warn("/metrics is served nowhere: set METRICS_TOKEN (bearer token) or METRICS_PORT (internal listener)");
     }
