@@ -12,7 +12,7 @@ import { connectDatabase, type Database } from "./platform/db/index.ts";
 import { holdPGlite, pgliteHolder } from "./platform/db/in-use.ts";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./platform/broker.ts";
 import { connectPlatformClient } from "./platform/mqtt.ts";
-import { listenOn } from "./platform/listen.ts";
+import { listenOn, PortInUseError } from "./platform/listen.ts";
 import { startRealtime, type Realtime } from "./platform/realtime.ts";
 import { ApiRouter, errorHandler } from "./platform/http.ts";
 import { createRepositories } from "./platform/repositories.ts";
@@ -48,6 +48,11 @@ import { registerHealthRoutes } from "./health/routes.ts";
 import { ensureDemoData } from "./seed/load.ts";
 import { Sessions } from "./auth/sessions.ts";
 import { registerAuthRoutes } from "./auth/routes.ts";
+import { accessChecks } from "./auth/scopes.ts";
+import { createLoginLimits } from "./auth/login-limits.ts";
+import { ensureFirstAdmin } from "./auth/first-admin.ts";
+import { DemoSecretsInProductionError, findDemoSecrets } from "./seed/demo-secrets.ts";
+import { metricsGuard } from "./health/metrics-access.ts";
 import { appendAudit } from "./audit/log.ts";
 import { registerAuditRoutes } from "./audit/routes.ts";
 
@@ -138,6 +143,11 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
       }
     }
     const repos = createRepositories(db);
+    if (config.production) {
+      const demoSecrets = await findDemoSecrets(db.prisma, config);
+      if (demoSecrets.length) throw new DemoSecretsInProductionError(`NODE_ENV=production refuses demo secrets: ${demoSecrets.join("; ")}`);
+    }
+    if (!config.demo.load) await ensureFirstAdmin(repos.auth.users, config.auth.firstAdmin, log);
     const outbox = new OutboxRepository(db.prisma);
     const committed = new CommittedQueue();
     const uow = new UnitOfWork(db.prisma, outbox, committed, { leaseMs: OUTBOX_LEASE_MS, clock });
@@ -218,7 +228,9 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     stack.push(() => realtime.close());
     const audit = (entry: Parameters<typeof appendAudit>[1]) => appendAudit(repos.audit, entry);
     const api = new ApiRouter(audit);
-    registerAuthRoutes(api, { users: repos.auth.users, sessions, audit, cookieSecure: config.cookieSecure });
+    const loginLimits = createLoginLimits({ failures: config.auth.loginFailuresPerIp, windowS: 60, redisUrl: config.redisUrl, database: config.database });
+    stack.push(() => loginLimits.close());
+    registerAuthRoutes(api, { users: repos.auth.users, sessions, audit, limits: loginLimits, endSockets: (which) => realtime.endSessions(which), cookieSecure: config.cookieSecure });
     registerAuditRoutes(api, { audit: repos.audit });
     registerIncidentRoutes(api, db.prisma, { reads: repos.incidents, access: repos.auth.access, uow, clock });
     const calls = new CallService(new CallRepository(db.prisma), uow, new ElevatorLookup(repos.elevators), repos.incidents, clock, incidentPolicy);
@@ -226,10 +238,11 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     // Lookup before any /api/elevators/{id} route.
     registerElevatorLookupRoutes(api, { elevators: repos.elevators });
     registerAlarmRoutes(api, { alarms: repos.alarms });
-    registerDeviceRoutes(api, { devices: repos.devices, registry, ingest, endSession: (id) => void broker?.disconnect(id) });
-    const stopLiveFanout = startLiveFanout(ingest, realtime.io, config.iot.liveFanoutMs);
+    const scopeChecks = accessChecks(repos.auth.access);
+    registerDeviceRoutes(api, { devices: repos.devices, registry, ingest, endSession: (id) => void broker?.disconnect(id), elevatorInScope: scopeChecks.elevator });
+    const stopLiveFanout = startLiveFanout(ingest, realtime.io, config.iot.liveFanoutMs, (ids) => repos.elevators.companiesOf(ids));
     stack.push(async () => stopLiveFanout());
-    registerMapRoutes(api, { map: repos.map, elevators: repos.elevators, config, dispatch });
+    registerMapRoutes(api, { map: repos.map, elevators: repos.elevators, access: repos.auth.access, config, dispatch });
     registerDispatchRoutes(api, { prisma: db.prisma, access: repos.auth.access, dispatch });
     registerAnalyticsRoutes(api, { analytics: repos.analytics, clock, chromiumPath: config.chromiumPath });
 
@@ -297,7 +310,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
       exclusive: config.database.kind === "pglite",
       clock,
     });
-    registerHealthRoutes(api, app, {
+    const serveMetrics = registerHealthRoutes(api, {
       db,
       config,
       mqtt: () => mqtt,
@@ -307,6 +320,27 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
       startedAt,
       version: VERSION,
     });
+    app.get("/metrics", metricsGuard({ token: config.metrics.token, port: config.metrics.port, production: config.production }), serveMetrics);
+    if (config.metrics.port !== null) {
+      const internal = express();
+      internal.get("/metrics", serveMetrics);
+      const metricsServer = http.createServer(internal);
+      await new Promise<void>((resolve, reject) => {
+        metricsServer.once("error", (error: NodeJS.ErrnoException) =>
+          reject(error.code === "EADDRINUSE" ? new PortInUseError(`metrics port ${config.metrics.port} is already in use (set METRICS_PORT)`) : error),
+        );
+        metricsServer.listen(config.metrics.port!, config.metrics.host, () => resolve());
+      });
+      stack.push(
+        () =>
+          new Promise<void>((resolve) => {
+            metricsServer.closeAllConnections(); // a scraper's keep-alive connection must not hold the stop
+            metricsServer.close(() => resolve());
+          }),
+      );
+    } else if (config.production && config.metrics.token === null) {
+      log.warn("/metrics is served nowhere: set METRICS_TOKEN (bearer token) or METRICS_PORT (internal listener)");
+    }
     mountHttp(app, api, { config, log, sessions, clock });
 
     await relay.start();

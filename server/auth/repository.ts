@@ -44,9 +44,18 @@ export interface UserRepository {
   byId(id: number): Promise<UserRow | null>;
   /** Every account, oldest first. */
   list(): Promise<UserRow[]>;
+  /** Whether an enabled platform admin exists. */
+  hasAdmin(): Promise<boolean>;
   create(user: NewUser): Promise<UserRow>;
   /** The changed account, or null when there is none with that id. */
   update(id: number, change: UserChange): Promise<UserRow | null>;
+  /**
+   * Counts a sign-in attempt before its password is checked, in one UPDATE: the row lock orders parallel
+   * attempts, so at most `limit` passwords are ever tried before the account locks, however many arrive at
+   * once. The attempt that reaches the limit sets the lock (a correct password lifts it again). "locked":
+   * the account is locked now and nothing was counted; "unknown": no such account.
+   */
+  countLoginAttempt(username: string, now: Date, limit: number, lockMs: number): Promise<"counted" | "locked" | "unknown">;
 }
 
 export interface SessionRepository {
@@ -55,6 +64,8 @@ export interface SessionRepository {
   byTokenHash(tokenHash: string): Promise<{ user: SessionUser; expiresAt: Date; disabled: boolean } | null>;
   delete(sessionId: number): Promise<void>;
   deleteAllOf(userId: number, except?: number): Promise<void>;
+  /** Which of these sessions still stand: not ended, not expired, their account not disabled. */
+  live(sessionIds: readonly number[], now: Date): Promise<Set<number>>;
 }
 
 /**
@@ -68,6 +79,28 @@ export interface AccessRepository {
   offers(scope: ActorScope, ids: readonly number[]): Promise<Set<number>>;
   /** Teams an actor may act for: a team itself, a company its own teams. */
   teams(scope: ActorScope, ids: readonly number[]): Promise<Set<number>>;
+  /** Elevators an actor may see: a company its own, a team those of the jobs it is offered or holds. */
+  elevators(scope: ActorScope, ids: readonly number[]): Promise<Set<number>>;
+  /** Incidents on which the actor's team holds an accepted offer: the jobs a crew may report on. */
+  engaged(teamId: number, incidentIds: readonly number[]): Promise<Set<number>>;
+}
+
+/**
+ * The elevators an actor may see (alias `e`): the centre all, a company its own, a team those of the
+ * incidents it is offered or holds right now (what its phone needs to find the car), nothing else.
+ */
+export function elevatorInScope(scope: ActorScope): Prisma.Sql {
+  switch (scope.kind) {
+    case "centre":
+      return Prisma.sql`true`;
+    case "company":
+      return Prisma.sql`e."maintenanceCompanyId" = ${scope.companyId}::int`;
+    case "team":
+      return Prisma.sql`EXISTS (SELECT 1 FROM incidents ji JOIN dispatch_offers jo ON jo."incidentId" = ji.id
+        WHERE ji."elevatorId" = e.id AND jo."teamId" = ${scope.teamId}::int AND jo.status IN ('offered', 'accepted'))`;
+    case "nothing":
+      return Prisma.sql`false`;
+  }
 }
 
 const userColumns = {
@@ -88,7 +121,19 @@ export function createUserRepository(prisma: PrismaClient): UserRepository {
     byUsername: (username) => prisma.user.findUnique({ where: { username }, select: userColumns }),
     byId: (id) => prisma.user.findUnique({ where: { id }, select: userColumns }),
     list: () => prisma.user.findMany({ orderBy: { id: "asc" }, select: userColumns }),
+    hasAdmin: async () => (await prisma.user.count({ where: { role: "admin", disabled: false } })) > 0,
     create: (user) => prisma.user.create({ data: user, select: userColumns }),
+    async countLoginAttempt(username, now, limit, lockMs) {
+      const until = new Date(now.getTime() + lockMs);
+      const counted = await prisma.$queryRaw<{ id: number }[]>`
+        UPDATE users SET
+          "failedLogins" = CASE WHEN "failedLogins" + 1 >= ${limit}::int THEN 0 ELSE "failedLogins" + 1 END,
+          "lockedUntil" = CASE WHEN "failedLogins" + 1 >= ${limit}::int THEN ${until.toISOString()}::timestamp(3) ELSE NULL END
+        WHERE username = ${username} AND ("lockedUntil" IS NULL OR "lockedUntil" <= ${now.toISOString()}::timestamp(3))
+        RETURNING id`;
+      if (counted.length) return "counted";
+      return (await prisma.user.count({ where: { username } })) ? "locked" : "unknown";
+    },
     async update(id, change) {
       if (Object.values(change).every((v) => v === undefined)) return prisma.user.findUnique({ where: { id }, select: userColumns });
       // updateMany: a missing id is an answer (null), not an exception to translate.
@@ -118,6 +163,14 @@ export function createSessionRepository(prisma: PrismaClient): SessionRepository
     },
     async deleteAllOf(userId, except) {
       await prisma.session.deleteMany({ where: { userId, ...(except ? { id: { not: except } } : {}) } });
+    },
+    async live(sessionIds, now) {
+      if (!sessionIds.length) return new Set();
+      const rows = await prisma.session.findMany({
+        where: { id: { in: [...sessionIds] }, expiresAt: { gt: now }, user: { disabled: false } },
+        select: { id: true },
+      });
+      return new Set(rows.map((r) => r.id));
     },
   };
 }
@@ -153,6 +206,20 @@ export function createAccessRepository(prisma: PrismaClient): AccessRepository {
           SELECT o.id FROM dispatch_offers o JOIN teams t ON t.id = o."teamId"
           WHERE o.id = ANY(${[...wanted]}::int[]) AND ${teamInScope(scope)}`,
       );
+    },
+    async elevators(scope, wanted) {
+      if (!wanted.length) return new Set();
+      return ids(
+        await prisma.$queryRaw<{ id: number }[]>`
+          SELECT e.id FROM elevators e WHERE e.id = ANY(${[...wanted]}::int[]) AND ${elevatorInScope(scope)}`,
+      );
+    },
+    async engaged(teamId, wanted) {
+      if (!wanted.length) return new Set();
+      const rows = await prisma.$queryRaw<{ id: number }[]>`
+        SELECT DISTINCT o."incidentId" AS id FROM dispatch_offers o
+        WHERE o."incidentId" = ANY(${[...wanted]}::int[]) AND o."teamId" = ${teamId}::int AND o.status = 'accepted'`;
+      return ids(rows);
     },
     async teams(scope, wanted) {
       if (!wanted.length) return new Set();

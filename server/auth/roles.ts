@@ -1,4 +1,4 @@
-import type { Role } from "../contracts/roles.ts";
+import { CITY_READERS, SEES_PHONE_NUMBERS, type Role } from "../contracts/roles.ts";
 
 // The role list and the named rule sets are shared with the console: one definition, in the contracts.
 export { roles, ALL, READERS, CITY_READERS, OPERATORS, FIELD, ADMINS, AUDITORS, SEES_PHONE_NUMBERS, type Role } from "../contracts/roles.ts";
@@ -27,17 +27,41 @@ export function maskPhone(value: string): string {
   return `${value.slice(0, value.length - digits.length)}${digits.slice(0, 3)}****${digits.slice(-4)}`;
 }
 
-const PERSONAL_KEYS = new Set(["callerNumber"]);
+/** What of a call a role may see: all of it, the number masked, or nothing personal at all. */
+export type PersonalView = "full" | "masked" | "none";
 
-/** A copy of a response with every caller number masked (deep). */
-export function maskPersonal<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((v) => maskPersonal(v)) as T;
+/**
+ * Callers' numbers, call notes and recording references belong to the centre: dispatchers and admins see
+ * them, the regulator sees numbers masked (it counts calls, it does not ring back), and the field (rescuers,
+ * maintenance companies) sees none of it: a crew that needs to reach the passenger goes through the centre.
+ */
+export function personalViewOf(role: Role): PersonalView {
+  if (SEES_PHONE_NUMBERS.includes(role)) return "full";
+  return CITY_READERS.includes(role) ? "masked" : "none";
+}
+
+const HIDDEN = "****";
+
+function redact<T>(value: T, view: Exclude<PersonalView, "full">): T {
+  if (Array.isArray(value)) return value.map((v) => redact(v, view)) as T;
   if (value && typeof value === "object" && !(value instanceof Date)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = PERSONAL_KEYS.has(k) && typeof v === "string" ? maskPhone(v) : maskPersonal(v);
+      if (k === "callerNumber" && typeof v === "string") out[k] = view === "masked" ? maskPhone(v) : HIDDEN;
+      else if (view === "none" && (k === "recordingRef" || k === "notes") && v !== undefined) out[k] = null;
+      else out[k] = redact(v, view);
     }
     return out as T;
   }
   return value;
+}
+
+/** A copy of a response with every caller number masked (deep). */
+export function maskPersonal<T>(value: T): T {
+  return redact(value, "masked");
+}
+
+/** A response as the role may see it (deep): see personalViewOf. */
+export function presentPersonal<T>(value: T, view: PersonalView): T {
+  return view === "full" ? value : redact(value, view);
 }

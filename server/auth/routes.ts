@@ -5,11 +5,11 @@ import { hashPassword, verifyPassword } from "./password.ts";
 import { ADMINS, ALL, roles } from "./roles.ts";
 import { clearedCookie, sessionCookie, type Sessions } from "./sessions.ts";
 import type { UserRepository, UserRow } from "./repository.ts";
+import type { LoginLimits } from "./login-limits.ts";
+import type { SessionsToEnd } from "../platform/realtime.ts";
 
 export const LOCKOUT_FAILURES = 5;
 export const LOCKOUT_MS = 15 * 60_000;
-const RATE_WINDOW_MS = 60_000;
-const RATE_MAX = 20;
 
 const username = z.string().trim().min(1).max(64);
 const password = z.string().min(1).max(256);
@@ -30,11 +30,18 @@ const DUMMY_HASH = await hashPassword("not-a-real-password");
 /** Login, logout, me, password change and user administration. */
 export function registerAuthRoutes(
   api: ApiRouter,
-  deps: { users: UserRepository; sessions: Sessions; audit: (entry: AuditEntry) => Promise<void>; cookieSecure?: "auto" | boolean },
+  deps: {
+    users: UserRepository;
+    sessions: Sessions;
+    audit: (entry: AuditEntry) => Promise<void>;
+    /** Failed sign-ins per client address, shared by every process. */
+    limits: LoginLimits;
+    /** Disconnects the sockets of ended sessions (server/platform/realtime.ts). */
+    endSockets: (which: SessionsToEnd) => void;
+    cookieSecure?: "auto" | boolean;
+  },
 ): void {
-  const { users, sessions } = deps;
-  // Per-address failed-attempt counter (per process); the lockout counter on the user row is shared.
-  const attempts = new Map<string, { count: number; since: number }>();
+  const { users, sessions, limits } = deps;
 
   api.route({
     method: "post",
@@ -45,38 +52,26 @@ export function registerAuthRoutes(
     body: z.object({ username, password }),
     response: meView,
     handler: async ({ body, req, res }) => {
+      // req.ip: the client's address as Express's trust-proxy setting resolves it.
       const address = req.ip ?? "unknown";
-      const now = Date.now();
-      const a = attempts.get(address);
-      if (a && now - a.since < RATE_WINDOW_MS && a.count >= RATE_MAX) {
-        throw new ApiError(429, "rate_limited", "too many failed sign-in attempts from this address; wait a minute");
+      const wait = await limits.retryAfterS(address);
+      if (wait > 0) {
+        res.setHeader("Retry-After", String(wait));
+        throw new ApiError(429, "rate_limited", `too many failed sign-in attempts from this address; try again in ${wait} s`);
       }
-      const failedHere = () => {
-        const cur = attempts.get(address);
-        if (cur && now - cur.since < RATE_WINDOW_MS) cur.count++;
-        else attempts.set(address, { count: 1, since: now });
-        if (attempts.size > 10_000) attempts.clear();
+      const refuse = async (status: 401 | 423) => {
+        await limits.failed(address);
+        await deps.audit({ actor: body.username, action: status === 423 ? "auth.login_locked" : "auth.login_failed", target: null, address });
+        return status === 423
+          ? new ApiError(423, "account_locked", "the account is locked after repeated failures; try again later")
+          : new ApiError(401, "bad_credentials", "wrong username or password");
       };
-
-      const user = await users.byUsername(body.username);
+      const attempt = await users.countLoginAttempt(body.username, new Date(), LOCKOUT_FAILURES, LOCKOUT_MS);
+      if (attempt === "locked") throw await refuse(423);
+      const user = attempt === "counted" ? await users.byUsername(body.username) : null;
       const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_HASH);
-      if (user && user.lockedUntil && user.lockedUntil.getTime() > now) {
-        await deps.audit({ actor: body.username, action: "auth.login_locked", target: null, address });
-        throw new ApiError(423, "account_locked", "the account is locked after repeated failures; try again later");
-      }
-      if (!user || !ok || user.disabled) {
-        if (user) {
-          const failed = user.failedLogins + 1;
-          await users.update(user.id, {
-            failedLogins: failed >= LOCKOUT_FAILURES ? 0 : failed,
-            lockedUntil: failed >= LOCKOUT_FAILURES ? new Date(now + LOCKOUT_MS) : null,
-          });
-        }
-        failedHere();
-        await deps.audit({ actor: body.username, action: "auth.login_failed", target: null, address });
-        throw new ApiError(401, "bad_credentials", "wrong username or password");
-      }
-      if (user.failedLogins || user.lockedUntil) await users.update(user.id, { failedLogins: 0, lockedUntil: null });
+      if (!user || !ok || user.disabled) throw await refuse(401);
+      await users.update(user.id, { failedLogins: 0, lockedUntil: null });
       const { token, expiresAt } = await sessions.create(user.id, address);
       res.setHeader("Set-Cookie", sessionCookie(token, expiresAt, (deps.cookieSecure ?? "auto") === "auto" ? req.secure : deps.cookieSecure === true));
       await deps.audit({ actor: user.username, action: "auth.login", target: null, address });
@@ -94,6 +89,7 @@ export function registerAuthRoutes(
     response: z.object({ ok: z.literal(true) }),
     handler: async ({ user, res }) => {
       await sessions.end(user.sessionId);
+      deps.endSockets({ sessionId: user.sessionId });
       res.setHeader("Set-Cookie", clearedCookie);
       return { ok: true as const };
     },
@@ -131,6 +127,7 @@ export function registerAuthRoutes(
       if (!(await verifyPassword(body.currentPassword, row.passwordHash))) throw new ApiError(400, "bad_credentials", "the current password is wrong");
       await users.update(user.id, { passwordHash: await hashPassword(body.newPassword), passwordChangedAt: new Date() });
       await sessions.endAllOf(user.id, user.sessionId);
+      deps.endSockets({ userId: user.id, exceptSessionId: user.sessionId });
       return { ok: true as const };
     },
   });
@@ -183,7 +180,7 @@ export function registerAuthRoutes(
   api.route({
     method: "patch",
     path: "/api/users/{id}",
-    summary: "Change an account's role, scope, or disable/unlock it (platform admin); disabling ends its sessions",
+    summary: "Change an account's role, scope, or disable/unlock it (platform admin); disabling it or changing its role, company or team ends its sessions",
     tags: ["auth"],
     access: ADMINS,
     audit: "user.update",
@@ -201,7 +198,12 @@ export function registerAuthRoutes(
       const { unlock, ...data } = body;
       const row = await users.update(params.id, { ...data, ...(unlock ? { failedLogins: 0, lockedUntil: null } : {}) });
       if (!row) throw errors.notFound(`user ${params.id}`);
-      if (body.disabled || body.role) await sessions.endAllOf(params.id);
+      // What a session may see was decided when it began: a changed role or scope needs a new sign-in.
+      const rescoped = body.disabled === true || body.role !== undefined || body.maintenanceCompanyId !== undefined || body.teamId !== undefined;
+      if (rescoped) {
+        await sessions.endAllOf(params.id);
+        deps.endSockets({ userId: params.id });
+      }
       return presentUser(row);
     },
   });

@@ -20,6 +20,7 @@ export function accessChecks(access: AccessRepository) {
     /** An offer is a rescuer's to answer only when it was made to the rescuer's own team. */
     offer: check(access.offers),
     team: check(access.teams),
+    elevator: check(access.elevators),
   };
 }
 

@@ -59,6 +59,11 @@ export class Sessions {
     return this.store.deleteAllOf(userId, except);
   }
 
+  /** Which of these sessions still stand (sockets re-check theirs with it). */
+  live(sessionIds: readonly number[]): Promise<Set<number>> {
+    return this.store.live(sessionIds, new Date());
+  }
+
   /** Express middleware: puts the signed-in user (or null) on the request. */
   middleware() {
     return (req: Request, _res: Response, next: NextFunction) => {

@@ -20,3 +20,12 @@ export const AUDITORS: readonly Role[] = ["supervisor", "admin"];
 
 /** Roles that see callers' phone numbers in full; everyone else gets them masked. */
 export const SEES_PHONE_NUMBERS: readonly Role[] = ["dispatcher", "admin"];
+
+/**
+ * What a rescuer may do to its own team's job beyond answering the offer, departing and arriving by
+ * position: report the passengers freed, and record notes and trapped/injured counts from the scene.
+ * Cancelling, false alarms, closing, sending a job back and confirming an arrival without a position are
+ * the centre's decisions. The console and the field app hide what is not listed here.
+ */
+export const RESCUER_TRANSITIONS = ["released"] as const;
+export const RESCUER_STEPS = ["note", "counts"] as const;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ApiRouter } from "../platform/http.ts";
-import { ADMINS, ALL, CITY_READERS } from "../auth/roles.ts";
+import { ADMINS, ALL, CITY_READERS, type SessionUser } from "../auth/roles.ts";
 import { ApiError, errors } from "../platform/errors.ts";
 import { deviceView, deviceWithSecret, elevatorLiveView, type DeviceView } from "../contracts/index.ts";
 import type { DeviceIngest } from "./ingest.ts";
@@ -31,6 +31,8 @@ export function registerDeviceRoutes(
     ingest: DeviceIngest;
     /** Closes the device's live broker session (embedded broker; an external one re-reads its files on SIGHUP). */
     endSession?: (deviceId: string) => void;
+    /** Whether the user may see the elevator (server/auth/scopes.ts): the live view follows the elevator's scope. */
+    elevatorInScope: (user: SessionUser, elevatorId: number) => Promise<boolean>;
   },
 ) {
   const { devices, registry, ingest } = deps;
@@ -175,6 +177,7 @@ export function registerDeviceRoutes(
     summary: "Live status of an elevator from its device (in memory: floor, door, mode, online, last seen)",
     tags: ["elevators"],
     access: ALL,
+    scope: (user, { params }) => deps.elevatorInScope(user, params.id),
     params: z.object({ id: z.coerce.number().int().positive() }),
     response: elevatorLiveView,
     handler: async ({ params }) => {

@@ -159,6 +159,8 @@ export function registerDispatchRoutes(api: ApiRouter, deps: { prisma: PrismaCli
     response: incidentView,
     handler: async ({ params, body, user }) => {
       const confirmed = "confirm" in body;
+      // A crew proves its arrival by position; confirming without one is a dispatcher's call, with a reason.
+      if (confirmed && user.role === "rescuer") throw errors.forbidden("a rescuer reports arrival by position; only the centre confirms an arrival without one");
       const { incidentId } = await dispatch.arrival.arrive(params.id, {
         actor: actorOfUser(user),
         lat: body.lat,

@@ -63,6 +63,8 @@ export interface LatLngBox {
 }
 
 export interface ElevatorRepository {
+  /** The maintenance company of each of these elevators (to scope live status to company admins). */
+  companiesOf(ids: readonly number[]): Promise<Map<number, number>>;
   byRescueCode(code: string): Promise<CandidateRow[]>;
   byRegistrationCode(code: string): Promise<CandidateRow[]>;
   byCodes(column: "rescueCode" | "registrationCode", codes: string[], limit: number): Promise<CandidateRow[]>;
@@ -145,6 +147,12 @@ export function createElevatorRepository(prisma: PrismaClient): ElevatorReposito
       FROM alarms a JOIN elevators e ON e.id = a."elevatorId" JOIN sites s ON s.id = e."siteId"
       WHERE a.active AND s.lat BETWEEN ${box.south} AND ${box.north} AND s.lng BETWEEN ${box.west} AND ${box.east}
       ORDER BY a."receivedAt" DESC LIMIT 200`,
+    async companiesOf(ids) {
+      if (!ids.length) return new Map();
+      const rows = await prisma.$queryRaw<{ id: number; companyId: number }[]>`
+        SELECT id, "maintenanceCompanyId" AS "companyId" FROM elevators WHERE id = ANY(${[...ids]}::int[])`;
+      return new Map(rows.map((r) => [r.id, r.companyId]));
+    },
     async card(rescueCode) {
       const e = await prisma.elevator.findUnique({
         where: { rescueCode },

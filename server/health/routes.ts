@@ -1,5 +1,5 @@
 import { Registry, collectDefaultMetrics, Gauge } from "prom-client";
-import type { Express } from "express";
+import type { RequestHandler } from "express";
 import type { MqttClient } from "mqtt";
 import type { ApiRouter } from "../platform/http.ts";
 
@@ -58,7 +58,8 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthView> {
   };
 }
 
-export function registerHealthRoutes(api: ApiRouter, app: Express, deps: HealthDeps): void {
+/** Registers /api/health and returns the /metrics handler, which the composition root mounts behind its guard. */
+export function registerHealthRoutes(api: ApiRouter, deps: HealthDeps): RequestHandler {
   api.route({
     method: "get",
     path: "/api/health",
@@ -129,7 +130,7 @@ export function registerHealthRoutes(api: ApiRouter, app: Express, deps: HealthD
   void shed;
   registry.registerMetric(deps.ingest.timing.ack);
   registry.registerMetric(deps.ingest.timing.push);
-  app.get("/metrics", async (_req, res) => {
+  return async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
-  });
+  };
 }

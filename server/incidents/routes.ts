@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ApiRouter } from "../platform/http.ts";
-import { ALL, CITY_READERS, FIELD, OPERATORS, READERS } from "../auth/roles.ts";
+import { ALL, CITY_READERS, FIELD, OPERATORS, READERS, type SessionUser } from "../auth/roles.ts";
+import { RESCUER_STEPS, RESCUER_TRANSITIONS } from "../contracts/roles.ts";
 import { accessChecks, actorOfUser } from "../auth/scopes.ts";
 import { scopeOf } from "../auth/actor-scope.ts";
 import type { AccessRepository } from "../auth/repository.ts";
@@ -82,6 +83,17 @@ export function registerIncidentRoutes(
     }
     return t;
   };
+  /**
+   * A rescuer acts only on a job its team holds (an accepted offer), and only in the ways listed in the
+   * contracts; anything else is refused with 403 (the incident is visible to it, so 404 would be a lie).
+   */
+  const rescuerMay = async (user: SessionUser, incidentId: number, what: string, allowed: boolean) => {
+    if (user.role !== "rescuer") return;
+    if (!allowed) throw errors.forbidden(`a rescuer may not ${what}; the centre does that`);
+    if (user.teamId === null || !(await deps.access.engaged(user.teamId, [incidentId])).has(incidentId)) {
+      throw errors.forbidden(`your team holds no accepted offer on incident ${incidentId}`);
+    }
+  };
   const loadView = async (id: number) => {
     const view = await reads.view(id);
     if (!view) throw errors.notFound(`incident ${id}`);
@@ -93,7 +105,8 @@ export function registerIncidentRoutes(
     summary:
       "List the incidents the caller may read, newest first; when more follow, the X-Next-Cursor response header holds the `cursor` for the next page",
     tags: ["incidents"],
-    access: READERS,
+    // A rescuer lists the incidents its team was offered; a company admin its company's elevators'.
+    access: ALL,
     query: z.object({
       open: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
       limit: z.coerce.number().int().min(1).max(1000).default(200),
@@ -171,6 +184,7 @@ export function registerIncidentRoutes(
     body: transitionBody,
     response: transitionsReply,
     handler: async ({ params, body, user }) => {
+      await rescuerMay(user, params.id, `move an incident to ${body.to}`, (RESCUER_TRANSITIONS as readonly string[]).includes(body.to));
       await applyTransition(deps.uow, params.id, { ...body, at: when(body.at), actor: actorOfUser(user) });
       const incident = await loadView(params.id);
       if (incident.massEventId !== null && !isOpen(incident.status)) await closeMassEventIfDone(deps.uow, incident.massEventId, when(body.at));
@@ -200,6 +214,7 @@ export function registerIncidentRoutes(
     status: 201,
     response: transitionsReply,
     handler: async ({ params, body, user }) => {
+      await rescuerMay(user, params.id, `record a ${body.type} step`, (RESCUER_STEPS as readonly string[]).includes(body.type));
       await recordStep(deps.uow, params.id, { ...body, at: when(body.at), actor: actorOfUser(user) });
       return { incident: await loadView(params.id) };
     },

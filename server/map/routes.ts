@@ -8,12 +8,15 @@ import { errors } from "../platform/errors.ts";
 import { scopeOf, teamListedTo } from "../auth/actor-scope.ts";
 import type { ElevatorRepository } from "../elevators/repository.ts";
 import type { MapRepository } from "./repository.ts";
+import type { AccessRepository } from "../auth/repository.ts";
+import { accessChecks } from "../auth/scopes.ts";
 
 export function registerMapRoutes(
   api: ApiRouter,
-  deps: { map: MapRepository; elevators: ElevatorRepository; config: Config; dispatch: Pick<Dispatch, "teams"> },
+  deps: { map: MapRepository; elevators: ElevatorRepository; access: AccessRepository; config: Config; dispatch: Pick<Dispatch, "teams"> },
 ): void {
   const { map, elevators, config, dispatch } = deps;
+  const scope = accessChecks(deps.access);
 
   api.route({
     method: "get",
@@ -48,24 +51,25 @@ export function registerMapRoutes(
   api.route({
     method: "get",
     path: "/api/elevators/points",
-    summary: "Every elevator's position for the map, in columnar arrays",
+    summary: "The positions of the elevators the caller may see (a company its own, a crew its jobs'), in columnar arrays",
     tags: ["map"],
     access: ALL,
     response: elevatorPoints,
-    handler: () => map.elevatorPoints(),
+    handler: ({ user }) => map.elevatorPoints(scopeOf(user)),
   });
 
   api.route({
     method: "get",
     path: "/api/elevators/by-rescue-code/{rescueCode}",
-    summary: "The elevator card for a 6-digit rescue code",
+    summary: "The elevator card for a 6-digit rescue code (a company its own elevators, a crew its jobs')",
     tags: ["elevators"],
     access: ALL,
     params: z.object({ rescueCode: z.string().regex(/^\d{6}$/, "a rescue code has 6 digits") }),
     response: elevatorCard,
-    handler: async ({ params }) => {
+    handler: async ({ params, user }) => {
       const card = await elevators.card(params.rescueCode);
-      if (!card) throw errors.notFound(`elevator with rescue code ${params.rescueCode}`);
+      // Outside the caller's scope looks the same as no such code.
+      if (!card || !(await scope.elevator(user, card.id))) throw errors.notFound(`elevator with rescue code ${params.rescueCode}`);
       return card;
     },
   });

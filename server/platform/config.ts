@@ -19,7 +19,9 @@ export const envSchema = z.object({
   MQTT_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("lift96333"),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  DEMO_DATA: flag.default(true),
+  NODE_ENV: z.string().optional(),
+  // Unset: demo data only into the embedded database outside production; set, it decides.
+  DEMO_DATA: flag.optional(),
   DEMO_ELEVATORS: z.coerce.number().int().min(0).max(500_000).default(3000),
   DEMO_DEVICE_KEY: z.string().min(8).default("tianjin-96333-demo"),
   SIMULATOR_DEVICES: z.coerce.number().int().min(0).max(20_000).default(100),
@@ -75,6 +77,13 @@ export const envSchema = z.object({
   MQTT_TLS_PORT: port.default(8883),
   MQTT_TLS_ONLY: flag.default(false),
   MQTT_CA: z.string().optional(),
+  // Accounts and access.
+  LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(20),
+  ADMIN_USERNAME: z.string().trim().regex(/^[a-z0-9_.-]{3,64}$/, "3-64 of a-z 0-9 _ . -").default("admin"),
+  ADMIN_PASSWORD: z.string().min(10, "ADMIN_PASSWORD needs at least 10 characters").max(256).optional(),
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN needs at least 16 characters").optional(),
+  METRICS_PORT: port.optional(),
+  METRICS_HOST: z.string().default("127.0.0.1"),
 });
 
 export interface Config {
@@ -96,6 +105,8 @@ export interface Config {
    */
   portsMayMove: { http: boolean; mqtt: boolean; mqttTls: boolean };
   redisUrl: string | null;
+  /** NODE_ENV=production: demo secrets refuse the start. */
+  production: boolean;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   demo: { load: boolean; elevators: number; deviceKey: string; simulatorDevices: number; simulatorCrews: boolean; historyMonths: number };
   /** Headless Chromium for the bulletin's PDF; null when none is installed (the PDF answers 501). */
@@ -118,6 +129,10 @@ export interface Config {
   iot: { offlineAfterS: number; liveFanoutMs: number; flapCycles: number; flapWindowS: number };
   /** Per-device status limit, status backlog bound, status read per event-loop turn, alarm lateness. */
   edge: { statusRatePerS: number; statusBurst: number; statusQueueMax: number; turnBudget: number; sliceMs: number; alarmLateMs: number };
+  /** Failed sign-ins per client address per minute; the first admin from the environment (once). */
+  auth: { loginFailuresPerIp: number; firstAdmin: { username: string; password: string } | null };
+  /** /metrics: a bearer token on the main port, and/or a listener of its own (an internal port). */
+  metrics: { token: string | null; port: number | null; host: string };
 }
 
 export class ConfigError extends Error {}
@@ -132,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(e.TLS_CERT) !== Boolean(e.TLS_KEY)) throw new ConfigError("TLS_CERT and TLS_KEY go together: set both or neither");
   if (e.MQTT_TLS_ONLY && !e.TLS_CERT && !e.MQTT_URL) throw new ConfigError("MQTT_TLS_ONLY needs TLS_CERT and TLS_KEY");
   const unset = (name: string) => env[name] === undefined || env[name] === "";
+  const production = e.NODE_ENV === "production";
   let database: DatabaseTarget;
   try {
     database = parseDatabaseUrl(e.DATABASE_URL || undefined);
@@ -156,9 +172,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cookieSecure: e.COOKIE_SECURE === "auto" ? "auto" : ["1", "true", "yes", "on"].includes(e.COOKIE_SECURE),
     portsMayMove: { http: unset("PORT"), mqtt: unset("MQTT_PORT"), mqttTls: unset("MQTT_TLS_PORT") },
     redisUrl: e.REDIS_URL ?? null,
+    production,
     logLevel: e.LOG_LEVEL,
     demo: {
-      load: e.DEMO_DATA,
+      // The demo accounts share a published password: only the throwaway embedded database gets them
+      // unasked; a PostgreSQL server or a production start needs DEMO_DATA=1.
+      load: e.DEMO_DATA ?? (database.kind === "pglite" && !production),
       elevators: e.DEMO_ELEVATORS,
       deviceKey: e.DEMO_DEVICE_KEY,
       simulatorDevices: e.SIMULATOR_DEVICES,
@@ -199,6 +218,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sliceMs: e.STATUS_SLICE_MS,
       alarmLateMs: e.ALARM_ACK_LATE_MS,
     },
+    auth: {
+      loginFailuresPerIp: e.LOGIN_FAILURES_PER_IP,
+      firstAdmin: e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : null,
+    },
+    metrics: { token: e.METRICS_TOKEN ?? null, port: e.METRICS_PORT ?? null, host: e.METRICS_HOST },
   };
 }
 

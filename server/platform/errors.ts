@@ -21,6 +21,7 @@ export const errors = {
       `invalid ${where}: ${error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
       error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
     ),
+  forbidden: (message: string) => new ApiError(403, "forbidden", message),
   notFound: (what: string) => new ApiError(404, "not_found", `${what} not found`),
   /** A request that clashes with the current state; `id` says which clash, for the client's own text. */
   conflict: (message: string, details?: unknown, id: ErrorId = "conflict") => new ApiError(409, id, message, details),

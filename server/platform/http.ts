@@ -4,7 +4,7 @@ import { z } from "zod";
 import { ApiError, errors } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { apiError } from "../contracts/index.ts";
-import { maskPersonal, SEES_PHONE_NUMBERS, type Access, type Role, type SessionUser } from "../auth/roles.ts";
+import { personalViewOf, presentPersonal, type Access, type Role, type SessionUser } from "../auth/roles.ts";
 
 /** What the session middleware leaves on the request. */
 export type AuthedRequest = Request & { user?: SessionUser | null };
@@ -136,7 +136,7 @@ export class ApiRouter {
         }
         // A handler that wrote the response itself (a file download, a printable page) is done.
         if (res.headersSent) return;
-        if (user && !SEES_PHONE_NUMBERS.includes(user.role)) result = maskPersonal(result);
+        if (user) result = presentPersonal(result, personalViewOf(user.role));
         res.status(status).json(result);
       } catch (error) {
         next(error);

@@ -5,7 +5,8 @@ import { Redis } from "ioredis";
 import type { ClientToServerEvents, ServerToClientEvents } from "../contracts/index.ts";
 import type { Logger } from "./logger.ts";
 import type { Sessions } from "../auth/sessions.ts";
-import { CITY_READERS, SEES_PHONE_NUMBERS, maskPersonal } from "../auth/roles.ts";
+import { CITY_READERS, personalViewOf, presentPersonal, roles, type PersonalView, type Role, type SessionUser } from "../auth/roles.ts";
+import { scopeOf } from "../auth/actor-scope.ts";
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
@@ -47,21 +48,46 @@ export type Audience = "everyone" | "centre" | { companyId: number | null; teamI
 
 export type Broadcast = <E extends keyof ServerToClientEvents>(audience: Audience, event: E, ...args: Parameters<ServerToClientEvents[E]>) => void;
 
+/** The rooms a socket joins: what it may hear follows from them. */
+export const rooms = {
+  role: (role: Role) => `role:${role}`,
+  company: (id: number) => `company:${id}`,
+  team: (id: number) => `team:${id}`,
+  user: (id: number) => `user:${id}`,
+  session: (id: number) => `session:${id}`,
+  /** Dispatchers, supervisors and admins: the city-wide picture. */
+  centre: CITY_READERS.map((role) => `role:${role}`),
+};
+
+/** Which sessions to end: one, or all of a user's (but one, the caller's own, on a password change). */
+export type SessionsToEnd = { sessionId: number } | { userId: number; exceptSessionId?: number };
+
 export interface Realtime {
   io: RealtimeServer;
   /**
    * Every server -> console broadcast goes through here: to its audience only, with the payload as it is
-   * for roles that may see callers' numbers and a copy with the numbers masked for everyone else (the REST
+   * for roles that may see callers' numbers, a copy with the numbers masked for the rest of the centre, and
+   * a copy without callers' numbers, call notes and recording references for the field (the REST
    * presenters do the same).
    */
   broadcast: Broadcast;
+  /**
+   * Disconnects the sockets of ended sessions at once, in every process (the Redis adapter carries the
+   * request to the others). A sweep of this process's sockets against the database twice a second catches
+   * whatever this misses (another process without Redis, an expired session).
+   */
+  endSessions(which: SessionsToEnd): void;
   adapter: "memory" | "redis";
   close(): Promise<void>;
 }
 
+/** How often each process re-checks the sessions of its sockets against the database. */
+export const SESSION_RECHECK_MS = 500;
+
 /**
- * Socket.io with connection-state recovery (a short disconnect replays what was missed); with REDIS_URL
- * the Redis streams adapter lets several server processes broadcast to each other's clients.
+ * Socket.io with connection-state recovery (a short disconnect replays what was missed, and the session is
+ * checked again before it does); with REDIS_URL the Redis streams adapter lets several server processes
+ * broadcast to each other's clients.
  */
 export async function startRealtime(server: http.Server, options: { redisUrl: string | null; log: Logger; sessions: Sessions }): Promise<Realtime> {
   let redis: Redis | null = null;
@@ -80,49 +106,83 @@ export async function startRealtime(server: http.Server, options: { redisUrl: st
     redis.options.lazyConnect = false;
   }
   const io: RealtimeServer = new Server(server, {
-    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: true },
+    // skipMiddlewares false: a recovering socket passes the session check below like a new one, so a
+    // session ended while the socket was away does not come back through recovery.
+    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
     ...(redis ? { adapter: survivingRedisLoss(createAdapter(redis), options.log) } : {}),
   });
-  // A socket needs a session cookie; it joins its role's room, and the room its scope comes from: a
-  // company admin the company's, a rescuer the team's (the same scopes as the REST routes).
+  // A socket needs a live session; it joins its user's and session's rooms (to be ended with them), and,
+  // when its scope reaches anything, its role's room and the room its scope comes from: a company admin the
+  // company's, a rescuer the team's (the same scopes as the REST routes). An account without the company
+  // or team its role needs hears nothing.
   io.use((socket, next) => {
     options.sessions.fromRequest(socket.request).then(
       (user) => {
         if (!user) return next(new Error("unauthenticated"));
         socket.data.user = user;
-        const scope =
-          user.role === "company_admin" && user.maintenanceCompanyId !== null
-            ? [`company:${user.maintenanceCompanyId}`]
-            : user.role === "rescuer" && user.teamId !== null
-              ? [`team:${user.teamId}`]
-              : [];
-        void socket.join([`role:${user.role}`, ...scope]);
+        const scope = scopeOf(user);
+        const scoped =
+          scope.kind === "company" ? [rooms.company(scope.companyId)] : scope.kind === "team" ? [rooms.team(scope.teamId)] : [];
+        void socket.join([rooms.user(user.id), rooms.session(user.sessionId), ...(scope.kind === "nothing" ? [] : [rooms.role(user.role), ...scoped])]);
         next();
       },
       () => next(new Error("session check failed")),
     );
   });
-  const fullView = SEES_PHONE_NUMBERS.map((role) => `role:${role}`);
-  const centreMasked = CITY_READERS.filter((role) => !SEES_PHONE_NUMBERS.includes(role)).map((role) => `role:${role}`);
-  const maskedRooms = (audience: Exclude<Audience, "everyone">): string[] =>
-    audience === "centre"
-      ? centreMasked
-      : [
-          ...centreMasked,
-          ...(audience.companyId !== null ? [`company:${audience.companyId}`] : []),
-          ...audience.teamIds.map((id) => `team:${id}`),
-          ...(audience.rescuers ? ["role:rescuer"] : []),
-        ];
+  const byView = (view: PersonalView) => roles.filter((role) => personalViewOf(role) === view).map(rooms.role);
+  const [fullView, centreMasked, fieldRoles] = [byView("full"), byView("masked"), byView("none")];
+  const fieldRooms = (audience: Exclude<Audience, "everyone" | "centre">): string[] => [
+    ...(audience.companyId !== null ? [rooms.company(audience.companyId)] : []),
+    ...audience.teamIds.map(rooms.team),
+    ...(audience.rescuers ? [rooms.role("rescuer")] : []),
+  ];
+
+  const endSessions = (which: SessionsToEnd) => {
+    if ("sessionId" in which) io.in(rooms.session(which.sessionId)).disconnectSockets(true);
+    else if (which.exceptSessionId !== undefined) io.in(rooms.user(which.userId)).except(rooms.session(which.exceptSessionId)).disconnectSockets(true);
+    else io.in(rooms.user(which.userId)).disconnectSockets(true);
+  };
+  let checking = false;
+  const recheck = setInterval(() => {
+    if (checking) return;
+    const local = [...io.of("/").sockets.values()];
+    const ids = [...new Set(local.map((socket) => (socket.data.user as SessionUser | undefined)?.sessionId).filter((id): id is number => id !== undefined))];
+    if (!ids.length) return;
+    checking = true;
+    options.sessions
+      .live(ids)
+      .then((live) => {
+        for (const socket of local) {
+          const user = socket.data.user as SessionUser | undefined;
+          if (user && !live.has(user.sessionId)) socket.disconnect(true);
+        }
+      })
+      .catch((error: unknown) => options.log.warn({ err: (error as Error).message }, "socket session re-check failed"))
+      .finally(() => (checking = false));
+  }, SESSION_RECHECK_MS);
+  recheck.unref();
+
   return {
     io,
     broadcast(audience, event, ...args) {
       io.to(fullView).emit(event, ...args);
-      const masked = maskPersonal(args) as typeof args;
-      if (audience === "everyone") io.except(fullView).emit(event, ...masked);
-      else io.to(maskedRooms(audience)).except(fullView).emit(event, ...masked);
+      const masked = presentPersonal(args, "masked") as typeof args;
+      const field = presentPersonal(args, "none") as typeof args;
+      if (audience === "everyone") {
+        io.to(centreMasked).emit(event, ...masked);
+        io.to(fieldRoles).emit(event, ...field);
+        return;
+      }
+      io.to(centreMasked).except(fullView).emit(event, ...masked);
+      if (audience !== "centre") {
+        const targets = fieldRooms(audience);
+        if (targets.length) io.to(targets).except([...fullView, ...centreMasked]).emit(event, ...field);
+      }
     },
+    endSessions,
     adapter: redis ? "redis" : "memory",
     async close() {
+      clearInterval(recheck);
       await io.close();
       redis?.disconnect();
     },

@@ -124,8 +124,6 @@ describe("scoped, paged incident lists on the real database", () => {
   });
 
   it("shows a rescuer only the incidents its team was offered", async () => {
-    // The list route's declared rule (READERS) does not include rescuers; the scope still bounds them.
-    expect((await platform.fetch("/api/incidents", {}, "rescuer1")).status).toBe(403);
     const rescuer = await platform.db.prisma.user.findUniqueOrThrow({ where: { username: "rescuer1" } });
     const reads = createIncidentReads(platform.db.prisma);
     const listed: number[] = [];
@@ -140,6 +138,16 @@ describe("scoped, paged incident lists on the real database", () => {
     expect(new Set(listed)).toEqual(new Set(offeredBefore.map((o) => o.incidentId)));
     for (const id of offeredToRescuer) expect(listed).toContain(id);
     expect(listed.some((id) => [...own.slice(10, 20), ...foreign.slice(10, 20)].includes(id))).toBe(false);
+    // The list route gives the rescuer the same set, page by page.
+    const routed: number[] = [];
+    for (let cursor: string | null = null, pages = 0; pages < 50; pages++) {
+      const res = await platform.fetch(`/api/incidents?open=false&limit=5${cursor ? `&cursor=${cursor}` : ""}`, {}, "rescuer1");
+      expect(res.status).toBe(200);
+      routed.push(...((await res.json()) as { id: number }[]).map((v) => v.id));
+      cursor = res.headers.get("x-next-cursor");
+      if (!cursor) break;
+    }
+    expect(routed).toEqual(listed);
 
     // Reads by id answer from the same condition: offered -> 200, not offered -> 404 (not 403).
     expect((await platform.fetch(`/api/incidents/${offeredToRescuer[0]}`, {}, "rescuer1")).status).toBe(200);
