@@ -9,7 +9,7 @@ import type { Config } from "./platform/config.ts";
 import type { Logger } from "./platform/logger.ts";
 import { connectDatabase, type Database } from "./platform/db/index.ts";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./platform/broker.ts";
-import { connectPlatformClient } from "./platform/mqtt.ts";
+import { connectPlatformClient, type BrokerLink } from "./platform/mqtt.ts";
 import { startRealtime, type Realtime } from "./platform/realtime.ts";
 import { ApiRouter, errorHandler } from "./platform/http.ts";
 import { createRepositories } from "./platform/repositories.ts";
@@ -62,6 +62,8 @@ export interface Platform {
   sla: SlaScheduler;
   broker: EmbeddedBroker | null;
   mqtt: MqttClient;
+  /** The platform's connections to the broker (one embedded; status and alarms external). */
+  brokerLinks: BrokerLink[];
   realtime: Realtime;
   /** The HTTP address actually bound (PORT=0 picks a free one). */
   httpPort: number;
@@ -121,21 +123,26 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
 
     // Broker and ingest.
     let broker: EmbeddedBroker | null = null;
-    let mqtt: MqttClient;
-    let alarmMqtt: MqttClient | null = null;
-    const clientId = `platform-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    let link: BrokerLink;
+    let alarmLink: BrokerLink | null = null;
+    // A configured client id is stable across restarts, so the broker can keep a persistent session for it.
+    const clientId = config.mqtt.kind === "external" && config.mqtt.clientId ? config.mqtt.clientId : `platform-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const brokerLog = log.child({ part: "mqtt" });
     if (config.mqtt.kind === "embedded") {
       broker = await startEmbeddedBroker({ port: config.mqtt.port, devices: registry, log: log.child({ part: "broker" }) });
       stack.push(() => broker!.close());
-      mqtt = await connectPlatformClient(`mqtt://127.0.0.1:${broker.port}`, { clientId, ...broker.platformCredentials });
-      stack.push(() => mqtt.endAsync(true));
+      link = await connectPlatformClient(`mqtt://127.0.0.1:${broker.port}`, { clientId, ...broker.platformCredentials, name: "platform", log: brokerLog });
+      stack.push(() => link.client.endAsync(true));
     } else {
-      mqtt = await connectPlatformClient(config.mqtt.url, { clientId, username: config.mqtt.username, password: config.mqtt.password });
-      stack.push(() => mqtt.endAsync(true));
+      const login = { username: config.mqtt.username, password: config.mqtt.password, log: brokerLog, persistentSession: Boolean(config.mqtt.clientId) };
+      link = await connectPlatformClient(config.mqtt.url, { clientId, name: "status", ...login });
+      stack.push(() => link.client.endAsync(true));
       // Alarms and their acks on a connection of their own: never behind status on the status socket.
-      alarmMqtt = await connectPlatformClient(config.mqtt.url, { clientId: `${clientId}-alarms`, username: config.mqtt.username, password: config.mqtt.password });
-      stack.push(() => alarmMqtt!.endAsync(true));
+      alarmLink = await connectPlatformClient(config.mqtt.url, { clientId: `${clientId}-alarms`, name: "alarms", ...login });
+      stack.push(() => alarmLink!.client.endAsync(true));
     }
+    const mqtt = link.client;
+    const brokerLinks = alarmLink ? [link, alarmLink] : [link];
     const ingest = new DeviceIngest({
       prisma: db.prisma,
       registry,
@@ -152,7 +159,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     await ingest.attach({
       client: mqtt,
       broker,
-      alarmClient: alarmMqtt ?? undefined,
+      alarmClient: alarmLink?.client,
       shareGroup: config.mqtt.kind === "external" ? config.mqtt.shareGroup : null,
     });
     stack.push(() => ingest.stop());
@@ -246,7 +253,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     registerHealthRoutes(api, app, {
       db,
       config,
-      mqtt: () => mqtt,
+      brokerLinks: () => brokerLinks,
       realtime: () => realtime,
       ingest,
       outbox: { repository: outbox, relay, clock },
@@ -279,7 +286,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     );
     const httpPort = (server.address() as { port: number }).port;
     const mqttUrl = broker ? `mqtt://127.0.0.1:${broker.port}` : config.mqtt.url;
-    return { config, db, uow, relay, registry, ingest, dispatch, sla, broker, mqtt, realtime, httpPort, mqttUrl, stop: stopAll };
+    return { config, db, uow, relay, registry, ingest, dispatch, sla, broker, mqtt, brokerLinks, realtime, httpPort, mqttUrl, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

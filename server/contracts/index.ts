@@ -191,7 +191,23 @@ export const healthView = z.object({
   uptimeS: z.number(),
   version: z.string(),
   database: z.object({ ok: z.boolean(), kind: z.enum(["pglite", "postgres"]), latencyMs: z.number().nullable() }),
-  broker: z.object({ ok: z.boolean(), kind: z.enum(["embedded", "external"]), url: z.string() }),
+  broker: z.object({
+    ok: z.boolean(),
+    kind: z.enum(["embedded", "external"]),
+    url: z.string(),
+    /** Each platform connection: reconnecting forever with backoff after a broker restart. */
+    links: z.array(
+      z.object({
+        name: z.string(),
+        state: z.enum(["connected", "reconnecting"]),
+        since: z.string(),
+        reconnects: z.number().int(),
+        failedAttempts: z.number().int(),
+        nextAttemptMs: z.number().nullable(),
+        lastError: z.string().nullable(),
+      }),
+    ),
+  }),
   realtime: z.object({ clients: z.number().int(), adapter: z.enum(["memory", "redis"]) }),
   ingest: z.record(z.string(), z.number()),
   /** Follow-ups of committed changes not yet delivered: a backlog that grows or ages means something is stuck. */

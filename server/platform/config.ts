@@ -15,6 +15,8 @@ export const envSchema = z.object({
   MQTT_PORT: port.default(1883),
   MQTT_USERNAME: z.string().optional(),
   MQTT_PASSWORD: z.string().optional(),
+  // A stable client id lets an external broker keep the platform's session (subscriptions, queued alarms) across reconnects and restarts; one per server process.
+  MQTT_CLIENT_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
   MQTT_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("lift96333"),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -67,7 +69,7 @@ export interface Config {
   database: DatabaseTarget;
   mqtt:
     | { kind: "embedded"; port: number; url: string }
-    | { kind: "external"; url: string; username?: string; password?: string; shareGroup: string };
+    | { kind: "external"; url: string; username?: string; password?: string; shareGroup: string; clientId: string | null };
   redisUrl: string | null;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   demo: { load: boolean; elevators: number; deviceKey: string; simulatorDevices: number; simulatorCrews: boolean };
@@ -111,7 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     database,
     mqtt: e.MQTT_URL
-      ? { kind: "external", url: e.MQTT_URL, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, shareGroup: e.MQTT_SHARE_GROUP }
+      ? { kind: "external", url: e.MQTT_URL, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, shareGroup: e.MQTT_SHARE_GROUP, clientId: e.MQTT_CLIENT_ID ?? null }
       : { kind: "embedded", port: e.MQTT_PORT, url: `mqtt://127.0.0.1:${e.MQTT_PORT}` },
     redisUrl: e.REDIS_URL ?? null,
     logLevel: e.LOG_LEVEL,
