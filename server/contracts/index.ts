@@ -223,6 +223,10 @@ export const healthView = z.object({
     ingestedPerS: z.number(),
     unackedAlarms: z.number().int(),
     oldestUnackedAlarmS: z.number().nullable(),
+    /** Alarms taken and waiting for the database (bounded; beyond it devices keep repeating). */
+    pendingAlarmStores: z.number().int(),
+    /** Status samples and presence changes waiting for the database (bounded; the oldest are dropped first). */
+    writeBacklog: z.object({ samples: z.number().int(), presence: z.number().int() }),
   }),
   /** Why the status is `degraded` (empty when `ok`). */
   degradedReasons: z.array(z.string()),

@@ -114,6 +114,9 @@ export function registerHealthRoutes(api: ApiRouter, app: Express, deps: HealthD
       this.set({ figure: "ingested_per_s" }, view.ingestedPerS);
       this.set({ figure: "unacked_alarms" }, view.unackedAlarms);
       this.set({ figure: "oldest_unacked_alarm_s" }, view.oldestUnackedAlarmS ?? 0);
+      this.set({ figure: "pending_alarm_stores" }, view.pendingAlarmStores);
+      this.set({ figure: "sample_backlog" }, view.writeBacklog.samples);
+      this.set({ figure: "presence_backlog" }, view.writeBacklog.presence);
       this.set({ figure: "degraded" }, view.degradedReasons.length > 0 ? 1 : 0);
     },
   });

@@ -61,6 +61,11 @@ export const envSchema = z.object({
   STATUS_QUEUE_MAX: z.coerce.number().int().min(2).max(10_000_000).default(20_000),
   STATUS_TURN_BUDGET: z.coerce.number().int().min(10).max(10_000_000).default(5_000),
   ALARM_ACK_LATE_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
+  // What waits for the database during an outage (alarms are never dropped: beyond the bound they are not acknowledged).
+  ALARM_PENDING_PER_DEVICE: z.coerce.number().int().min(1).max(10_000).default(20),
+  ALARM_PENDING_MAX: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  SAMPLE_BACKLOG_MAX: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
+  PRESENCE_BACKLOG_MAX: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
 });
 
 export interface Config {
@@ -90,7 +95,17 @@ export interface Config {
   /** Heartbeat timeout, live fan-out period, flapping policy. */
   iot: { offlineAfterS: number; liveFanoutMs: number; flapCycles: number; flapWindowS: number };
   /** Per-device status limit, status backlog bound, status read per event-loop turn, alarm lateness. */
-  edge: { statusRatePerS: number; statusBurst: number; statusQueueMax: number; turnBudget: number; alarmLateMs: number };
+  edge: {
+    statusRatePerS: number;
+    statusBurst: number;
+    statusQueueMax: number;
+    turnBudget: number;
+    alarmLateMs: number;
+    alarmPendingPerDevice: number;
+    alarmPendingMax: number;
+    sampleBacklogMax: number;
+    presenceBacklogMax: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -155,6 +170,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statusQueueMax: e.STATUS_QUEUE_MAX,
       turnBudget: e.STATUS_TURN_BUDGET,
       alarmLateMs: e.ALARM_ACK_LATE_MS,
+      alarmPendingPerDevice: e.ALARM_PENDING_PER_DEVICE,
+      alarmPendingMax: e.ALARM_PENDING_MAX,
+      sampleBacklogMax: e.SAMPLE_BACKLOG_MAX,
+      presenceBacklogMax: e.PRESENCE_BACKLOG_MAX,
     },
   };
 }
