@@ -25,6 +25,7 @@ import { registerAlarmRoutes } from "./alarms/routes.ts";
 import { createDispatch, type Dispatch } from "./dispatch/index.ts";
 import { registerDispatchRoutes } from "./dispatch/routes.ts";
 import { SlaScheduler } from "./sla/scheduler.ts";
+import { escalateStuckFollowUp } from "./sla/stuck-follow-ups.ts";
 import type { IncidentPolicy } from "./incidents/repository/writes.ts";
 import { registerIncidentRoutes } from "./incidents/routes.ts";
 import { incidentPushes } from "./incidents/fanout.ts";
@@ -249,6 +250,13 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
       leaseMs: OUTBOX_LEASE_MS,
       exclusive: config.database.kind === "pglite",
       clock,
+      escalateAfterAttempts: config.outboxEscalateAfter,
+      onStuck: escalateStuckFollowUp({
+        incident: (id) => repos.incidents.view(id),
+        push: (alert) => realtime.broadcast("centre", "sla:escalated", alert),
+        log: log.child({ part: "outbox" }),
+        clock,
+      }),
     });
     registerHealthRoutes(api, app, {
       db,

@@ -173,7 +173,8 @@ export const slaAlertView = z.object({
   incidentId: z.number().int(),
   incidentCode: z.string(),
   kind: z.enum(["warning", "escalated"]),
-  reason: z.enum(["estimate_misses_deadline", "deadline_missed", "no_team_available"]),
+  /** follow_up_failing: an automatic step (deadline check, next offer) keeps failing; a person takes over. */
+  reason: z.enum(["estimate_misses_deadline", "deadline_missed", "no_team_available", "follow_up_failing"]),
   arrivalDeadlineAt: z.string(),
   /** Best current arrival estimate of the teams on it, null when nobody is assigned. */
   estimatedArrivalAt: z.string().nullable(),
@@ -182,6 +183,8 @@ export const slaAlertView = z.object({
   escalatedToTeamId: z.number().int().nullable(),
   audience: z.array(z.enum(["dispatcher", "supervisor"])),
   at: z.string(),
+  /** Which automatic step failed and how often (follow_up_failing only). */
+  detail: z.string().optional(),
 });
 export type SlaAlertView = z.infer<typeof slaAlertView>;
 // --- end dispatch engine and SLA ---
@@ -211,7 +214,7 @@ export const healthView = z.object({
   realtime: z.object({ clients: z.number().int(), adapter: z.enum(["memory", "redis"]) }),
   ingest: z.record(z.string(), z.number()),
   /** Follow-ups of committed changes not yet delivered: a backlog that grows or ages means something is stuck. */
-  outbox: z.object({ pending: z.number().int(), oldestAgeS: z.number().nullable(), failing: z.number().int(), delivered: z.number().int(), failed: z.number().int() }),
+  outbox: z.object({ pending: z.number().int(), oldestAgeS: z.number().nullable(), failing: z.number().int(), delivered: z.number().int(), failed: z.number().int(), escalated: z.number().int() }),
   /** The device edge: status waiting (at most one per device), status shed by reason, alarms not yet acknowledged. */
   devices: z.object({
     queueDepth: z.number().int(),

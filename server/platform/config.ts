@@ -41,6 +41,8 @@ export const envSchema = z.object({
   ARRIVAL_RADIUS_M: z.coerce.number().int().min(10).max(10_000).default(300),
   SLA_WARNING_LEAD_S: z.coerce.number().int().min(0).max(7200).default(600),
   SLA_TICK_MS: z.coerce.number().int().min(20).max(60_000).default(1000),
+  // A follow-up (deadline check, next offer) failing this many times in a row is escalated to the centre; it keeps being retried.
+  OUTBOX_ESCALATE_AFTER: z.coerce.number().int().min(1).max(1000).default(5),
   // --- end dispatch engine and SLA ---
   STATUS_FLUSH_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   CLIENT_DIR: z.string().default("dist/client"),
@@ -88,6 +90,8 @@ export interface Config {
     arrivalRadiusM: number;
   };
   sla: { warningLeadS: number; tickMs: number };
+  /** Failed attempts of one follow-up before it is escalated to the centre (and again after as many more). */
+  outboxEscalateAfter: number;
   statusFlushMs: number;
   clientDir: string;
   telephonySecret: string | null;
@@ -149,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       arrivalRadiusM: e.ARRIVAL_RADIUS_M,
     },
     sla: { warningLeadS: e.SLA_WARNING_LEAD_S, tickMs: e.SLA_TICK_MS },
+    outboxEscalateAfter: e.OUTBOX_ESCALATE_AFTER,
     statusFlushMs: e.STATUS_FLUSH_MS,
     clientDir: e.CLIENT_DIR,
     telephonySecret: e.TELEPHONY_SECRET ?? null,
