@@ -53,6 +53,8 @@ export function mosquittoConf(options: { port: number; host?: string; passwordFi
     `persistence ${options.persistence ? "true" : "false"}`,
     // docs/protocol.md: payloads at most 4 KiB; the platform also counts oversized ones, so allow a margin.
     "message_size_limit 65536",
+    // The platform's persistent sessions (MQTT_CLIENT_ID) of a process that never came back are dropped.
+    "persistent_client_expiration 1d",
     "",
   ].join("\n");
 }
