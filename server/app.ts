@@ -11,7 +11,7 @@ import type { Logger } from "./platform/logger.ts";
 import { connectDatabase, type Database } from "./platform/db/index.ts";
 import { holdPGlite, pgliteHolder } from "./platform/db/in-use.ts";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./platform/broker.ts";
-import { connectPlatformClient } from "./platform/mqtt.ts";
+import { connectPlatformClient, type BrokerLink } from "./platform/mqtt.ts";
 import { listenOn, PortInUseError } from "./platform/listen.ts";
 import { startRealtime, type Realtime } from "./platform/realtime.ts";
 import { ApiRouter, errorHandler } from "./platform/http.ts";
@@ -28,6 +28,7 @@ import { registerAlarmRoutes } from "./alarms/routes.ts";
 import { createDispatch, type Dispatch } from "./dispatch/index.ts";
 import { registerDispatchRoutes } from "./dispatch/routes.ts";
 import { SlaScheduler } from "./sla/scheduler.ts";
+import { escalateStuckFollowUp } from "./sla/stuck-follow-ups.ts";
 import type { IncidentPolicy } from "./incidents/repository/writes.ts";
 import { registerIncidentRoutes } from "./incidents/routes.ts";
 import { incidentPushes } from "./incidents/fanout.ts";
@@ -72,6 +73,8 @@ export interface Platform {
   sla: SlaScheduler;
   broker: EmbeddedBroker | null;
   mqtt: MqttClient;
+  /** The platform's connections to the broker (one embedded; status and alarms external). */
+  brokerLinks: BrokerLink[];
   realtime: Realtime;
   /** The HTTP address actually bound (PORT=0 picks a free one). */
   httpPort: number;
@@ -172,9 +175,11 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
 
     // Broker and ingest.
     let broker: EmbeddedBroker | null = null;
-    let mqtt: MqttClient;
-    let alarmMqtt: MqttClient | null = null;
-    const clientId = `platform-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    let link: BrokerLink;
+    let alarmLink: BrokerLink | null = null;
+    // A configured client id is stable across restarts, so the broker can keep a persistent session for it.
+    const clientId = config.mqtt.kind === "external" && config.mqtt.clientId ? config.mqtt.clientId : `platform-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const brokerLog = log.child({ part: "mqtt" });
     if (config.mqtt.kind === "embedded") {
       broker = await startEmbeddedBroker({
         port: config.mqtt.port,
@@ -187,16 +192,18 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
         log: log.child({ part: "broker" }),
       });
       stack.push(() => broker!.close());
-      mqtt = await connectPlatformClient(broker.localUrl, { clientId, ...broker.platformCredentials, rejectUnauthorized: false });
-      stack.push(() => mqtt.endAsync(true));
+      link = await connectPlatformClient(broker.localUrl, { clientId, ...broker.platformCredentials, rejectUnauthorized: false, name: "platform", log: brokerLog });
+      stack.push(() => link.client.endAsync(true));
     } else {
-      const login = { username: config.mqtt.username, password: config.mqtt.password, ca: mqttCa };
-      mqtt = await connectPlatformClient(config.mqtt.url, { clientId, ...login });
-      stack.push(() => mqtt.endAsync(true));
+      const login = { username: config.mqtt.username, password: config.mqtt.password, ca: mqttCa, log: brokerLog, persistentSession: Boolean(config.mqtt.clientId) };
+      link = await connectPlatformClient(config.mqtt.url, { clientId, name: "status", ...login });
+      stack.push(() => link.client.endAsync(true));
       // Alarms and their acks on a connection of their own: never behind status on the status socket.
-      alarmMqtt = await connectPlatformClient(config.mqtt.url, { clientId: `${clientId}-alarms`, ...login });
-      stack.push(() => alarmMqtt!.endAsync(true));
+      alarmLink = await connectPlatformClient(config.mqtt.url, { clientId: `${clientId}-alarms`, name: "alarms", ...login });
+      stack.push(() => alarmLink!.client.endAsync(true));
     }
+    const mqtt = link.client;
+    const brokerLinks = alarmLink ? [link, alarmLink] : [link];
     const ingest = new DeviceIngest({
       prisma: db.prisma,
       registry,
@@ -213,7 +220,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     await ingest.attach({
       client: mqtt,
       broker,
-      alarmClient: alarmMqtt ?? undefined,
+      alarmClient: alarmLink?.client,
       shareGroup: config.mqtt.kind === "external" ? config.mqtt.shareGroup : null,
     });
     stack.push(() => ingest.stop());
@@ -309,11 +316,18 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
       leaseMs: OUTBOX_LEASE_MS,
       exclusive: config.database.kind === "pglite",
       clock,
+      escalateAfterAttempts: config.outboxEscalateAfter,
+      onStuck: escalateStuckFollowUp({
+        incident: (id) => repos.incidents.view(id),
+        push: (alert) => realtime.broadcast("centre", "sla:escalated", alert),
+        log: log.child({ part: "outbox" }),
+        clock,
+      }),
     });
     const serveMetrics = registerHealthRoutes(api, {
       db,
       config,
-      mqtt: () => mqtt,
+      brokerLinks: () => brokerLinks,
       realtime: () => realtime,
       ingest,
       outbox: { repository: outbox, relay, clock },
@@ -363,7 +377,7 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     const mqttTlsUrl = broker?.tlsPort ? `mqtts://127.0.0.1:${broker.tlsPort}` : null;
     const mqttUrl = broker ? (broker.port !== null ? `mqtt://127.0.0.1:${broker.port}` : mqttTlsUrl!) : config.mqtt.url;
     const scheme = tls ? "https" : "http";
-    return { config, db, uow, relay, registry, ingest, dispatch, sla, broker, mqtt, realtime, httpPort, mqttUrl, mqttTlsUrl, scheme, stop: stopAll };
+    return { config, db, uow, relay, registry, ingest, dispatch, sla, broker, mqtt, brokerLinks, realtime, httpPort, mqttUrl, mqttTlsUrl, scheme, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

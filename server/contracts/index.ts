@@ -174,7 +174,8 @@ export const slaAlertView = z.object({
   incidentId: z.number().int(),
   incidentCode: z.string(),
   kind: z.enum(["warning", "escalated"]),
-  reason: z.enum(["estimate_misses_deadline", "deadline_missed", "no_team_available"]),
+  /** follow_up_failing: an automatic step (deadline check, next offer) keeps failing; a person takes over. */
+  reason: z.enum(["estimate_misses_deadline", "deadline_missed", "no_team_available", "follow_up_failing"]),
   arrivalDeadlineAt: z.string(),
   /** Best current arrival estimate of the teams on it, null when nobody is assigned. */
   estimatedArrivalAt: z.string().nullable(),
@@ -183,6 +184,8 @@ export const slaAlertView = z.object({
   escalatedToTeamId: z.number().int().nullable(),
   audience: z.array(z.enum(["dispatcher", "supervisor"])),
   at: z.string(),
+  /** Which automatic step failed and how often (follow_up_failing only). */
+  detail: z.string().optional(),
 });
 export type SlaAlertView = z.infer<typeof slaAlertView>;
 // --- end dispatch engine and SLA ---
@@ -192,11 +195,27 @@ export const healthView = z.object({
   uptimeS: z.number(),
   version: z.string(),
   database: z.object({ ok: z.boolean(), kind: z.enum(["pglite", "postgres"]), latencyMs: z.number().nullable() }),
-  broker: z.object({ ok: z.boolean(), kind: z.enum(["embedded", "external"]), url: z.string() }),
+  broker: z.object({
+    ok: z.boolean(),
+    kind: z.enum(["embedded", "external"]),
+    url: z.string(),
+    /** Each platform connection: reconnecting forever with backoff after a broker restart. */
+    links: z.array(
+      z.object({
+        name: z.string(),
+        state: z.enum(["connected", "reconnecting"]),
+        since: z.string(),
+        reconnects: z.number().int(),
+        failedAttempts: z.number().int(),
+        nextAttemptMs: z.number().nullable(),
+        lastError: z.string().nullable(),
+      }),
+    ),
+  }),
   realtime: z.object({ clients: z.number().int(), adapter: z.enum(["memory", "redis"]) }),
   ingest: z.record(z.string(), z.number()),
   /** Follow-ups of committed changes not yet delivered: a backlog that grows or ages means something is stuck. */
-  outbox: z.object({ pending: z.number().int(), oldestAgeS: z.number().nullable(), failing: z.number().int(), delivered: z.number().int(), failed: z.number().int() }),
+  outbox: z.object({ pending: z.number().int(), oldestAgeS: z.number().nullable(), failing: z.number().int(), delivered: z.number().int(), failed: z.number().int(), escalated: z.number().int() }),
   /** The device edge: status waiting (at most one per device), status shed by reason, alarms not yet acknowledged. */
   devices: z.object({
     queueDepth: z.number().int(),
@@ -208,6 +227,10 @@ export const healthView = z.object({
     ingestedPerS: z.number(),
     unackedAlarms: z.number().int(),
     oldestUnackedAlarmS: z.number().nullable(),
+    /** Alarms taken and waiting for the database (bounded; beyond it devices keep repeating). */
+    pendingAlarmStores: z.number().int(),
+    /** Status samples and presence changes waiting for the database (bounded; the oldest are dropped first). */
+    writeBacklog: z.object({ samples: z.number().int(), presence: z.number().int() }),
   }),
   /** Why the status is `degraded` (empty when `ok`). */
   degradedReasons: z.array(z.string()),

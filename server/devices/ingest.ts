@@ -28,6 +28,26 @@ import {
 
 export type OfflineReason = "conn_offline" | "heartbeat_timeout";
 
+/** One row of status history as written. */
+interface SampleRow {
+  deviceId: string;
+  elevatorId: number | null;
+  at: Date;
+  seq: number;
+  floor: number;
+  dir: string;
+  door: string;
+  moving: boolean;
+  passengers: boolean;
+  inDoorZone: boolean;
+  mode: string;
+  speed: number | null;
+  load: number | null;
+}
+
+/** Sample rows per INSERT when a backlog is written after an outage. */
+const SAMPLE_WRITE_CHUNK = 5_000;
+
 export interface Presence {
   online: boolean;
   /** Epoch ms of the last valid message (or of the DB's lastSeenAt after a restart). */
@@ -58,6 +78,9 @@ export const ingestCounterNames = [
   "status_lost",
   "samples_written",
   "heartbeat_timeouts",
+  "alarm_deferred",
+  "samples_dropped",
+  "presence_dropped",
 ] as const;
 export type IngestCounter = (typeof ingestCounterNames)[number];
 
@@ -75,6 +98,14 @@ export interface EdgeLimits {
   sliceMs: number;
   /** An alarm not acknowledged after this long makes the alarm path "behind". */
   alarmLateMs: number;
+  /** Alarms of one device waiting to be stored; more are left unacknowledged for the device to repeat. */
+  alarmPendingPerDevice: number;
+  /** Alarms of all devices waiting to be stored (a database outage): the same. */
+  alarmPendingMax: number;
+  /** Status samples kept for writing while the database cannot take them; the oldest go first. */
+  sampleBacklogMax: number;
+  /** Presence changes kept for writing while the database cannot take them; the oldest go first. */
+  presenceBacklogMax: number;
 }
 
 export const defaultEdgeLimits: EdgeLimits = {
@@ -84,6 +115,10 @@ export const defaultEdgeLimits: EdgeLimits = {
   turnBudget: 5_000,
   sliceMs: 20,
   alarmLateMs: 1_000,
+  alarmPendingPerDevice: 20,
+  alarmPendingMax: 20_000,
+  sampleBacklogMax: 100_000,
+  presenceBacklogMax: 50_000,
 };
 
 /** Rate-limited status per second above which health calls it a flood rather than a few chatty devices. */
@@ -105,6 +140,10 @@ export interface EdgeView {
   ingestedPerS: number;
   unackedAlarms: number;
   oldestUnackedAlarmS: number | null;
+  /** Alarms taken and waiting for the database (bounded by alarmPendingMax). */
+  pendingAlarmStores: number;
+  /** Status samples and presence changes not yet written (a database outage), bounded. */
+  writeBacklog: { samples: number; presence: number };
   degradedReasons: string[];
 }
 
@@ -127,6 +166,11 @@ export class DeviceIngest {
   private downlink: Downlink | null = null;
   private heldConnections: () => number = () => 0;
   private pendingSamples = new Map<string, LiveStatus>();
+  /** Sample rows a failed write left behind, oldest first; retried with the next flush. */
+  private sampleBacklog: SampleRow[] = [];
+  /** Alarms taken and not yet stored, per device and in all. */
+  private readonly pendingAlarmStores = new Map<string, number>();
+  private pendingAlarmTotal = 0;
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   /** Online/offline and last seen per device; DB writes only on transitions. */
@@ -341,6 +385,13 @@ export class DeviceIngest {
       this.bump("alarm_repeat_coalesced");
       return;
     }
+    // While the database is away, stores wait: their number is bounded. An alarm not taken is not acked,
+    // so the device repeats it until there is room; none is dropped.
+    if ((this.pendingAlarmStores.get(deviceId) ?? 0) >= this.limits.alarmPendingPerDevice || this.pendingAlarmTotal >= this.limits.alarmPendingMax) {
+      this.bump("alarm_deferred");
+      if (!open) this.unacked.set(key, { state: alarm.state, at: now, storing: false });
+      return;
+    }
     if (open && open.state === alarm.state) open.storing = true;
     else this.unacked.set(key, { state: alarm.state, at: now, storing: true });
     this.enqueueAlarm(key, deviceId, device.elevatorId, alarm, new Date(now));
@@ -409,6 +460,7 @@ export class DeviceIngest {
     if (held > 0) reasons.push("device connections held");
     if (this.lane.size >= this.lane.maxSize / 2) reasons.push("status queue half full");
     if (oldestUnackedAlarmS !== null && oldestUnackedAlarmS * 1000 > this.limits.alarmLateMs) reasons.push("alarm not acknowledged in time");
+    if (this.sampleBacklog.length > 0) reasons.push("status samples waiting for the database");
     return {
       queueDepth: this.lane.size,
       queueMax: this.lane.maxSize,
@@ -419,6 +471,8 @@ export class DeviceIngest {
       ingestedPerS: Math.round(this.lane.takenWindow.perSecond(now)),
       unackedAlarms: this.unacked.size,
       oldestUnackedAlarmS: oldestUnackedAlarmS === null ? null : Math.round(oldestUnackedAlarmS * 1000) / 1000,
+      pendingAlarmStores: this.pendingAlarmTotal,
+      writeBacklog: { samples: this.sampleBacklog.length, presence: this.pendingPresence.length },
       degradedReasons: reasons,
     };
   }
@@ -483,8 +537,9 @@ export class DeviceIngest {
       const batch = this.pendingPresence;
       if (batch.length === 0) return;
       this.pendingPresence = [];
+      let i = 0;
       try {
-        for (let i = 0; i < batch.length; ) {
+        while (i < batch.length) {
           let j = i;
           while (j < batch.length && batch[j]!.online === batch[i]!.online) j++;
           const run = batch.slice(i, j);
@@ -493,7 +548,12 @@ export class DeviceIngest {
           i = j;
         }
       } catch (error) {
-        this.deps.log.error({ err: error, transitions: batch.length }, "presence not written");
+        // Kept in order for the next flush (the writes are idempotent), within a bound: the oldest go first.
+        const kept = [...batch.slice(i), ...this.pendingPresence];
+        const over = Math.max(0, kept.length - this.limits.presenceBacklogMax);
+        if (over > 0) this.bump("presence_dropped", over);
+        this.pendingPresence = kept.slice(over);
+        this.deps.log.error({ err: error, transitions: batch.length - i, dropped: over }, "presence not written; retrying");
       }
     });
     return this.presenceFlushing;
@@ -537,7 +597,13 @@ export class DeviceIngest {
     const previous = this.alarmQueues.get(deviceId) ?? Promise.resolve();
     const next = previous.then(() => this.storeAndAck(key, deviceId, elevatorId, alarm, receivedAt));
     this.alarmQueues.set(deviceId, next);
+    this.pendingAlarmStores.set(deviceId, (this.pendingAlarmStores.get(deviceId) ?? 0) + 1);
+    this.pendingAlarmTotal++;
     void next.finally(() => {
+      this.pendingAlarmTotal--;
+      const left = (this.pendingAlarmStores.get(deviceId) ?? 1) - 1;
+      if (left > 0) this.pendingAlarmStores.set(deviceId, left);
+      else this.pendingAlarmStores.delete(deviceId);
       if (this.alarmQueues.get(deviceId) === next) this.alarmQueues.delete(deviceId);
     });
   }
@@ -601,11 +667,13 @@ export class DeviceIngest {
   /** Telemetry history as samples: at most one row per device per flush interval, written in one batch. */
   flushSamples(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
-      if (this.pendingSamples.size === 0) return;
+      if (this.pendingSamples.size === 0 && this.sampleBacklog.length === 0) return;
       const batch = this.pendingSamples;
       this.pendingSamples = new Map();
-      try {
-        const rows = [...batch].map(([deviceId, s]) => ({
+      const rows: SampleRow[] = [...this.sampleBacklog];
+      this.sampleBacklog = [];
+      for (const [deviceId, s] of batch) {
+        rows.push({
           deviceId,
           elevatorId: this.deps.registry.get(deviceId)?.elevatorId ?? null,
           at: new Date(s.ts),
@@ -619,37 +687,50 @@ export class DeviceIngest {
           mode: s.mode,
           speed: s.speed ?? null,
           load: s.load ?? null,
-        }));
-        if (this.deps.raw) {
-          await this.deps.raw.query(
-            `INSERT INTO "status_samples" ("deviceId","elevatorId","at","seq","floor","dir","door","moving","passengers","inDoorZone","mode","speed","load")
-             SELECT * FROM unnest($1::text[], $2::int[], $3::text[]::timestamp(3)[], $4::int[], $5::int[], $6::text[], $7::text[],
-                                  $8::boolean[], $9::boolean[], $10::boolean[], $11::text[], $12::float8[], $13::float8[])`,
-            [
-              rows.map((r) => r.deviceId),
-              rows.map((r) => r.elevatorId),
-              // timestamp(3) holds UTC wall time, as Prisma writes it.
-              rows.map((r) => r.at.toISOString().replace("T", " ").replace("Z", "")),
-              rows.map((r) => r.seq),
-              rows.map((r) => r.floor),
-              rows.map((r) => r.dir),
-              rows.map((r) => r.door),
-              rows.map((r) => r.moving),
-              rows.map((r) => r.passengers),
-              rows.map((r) => r.inDoorZone),
-              rows.map((r) => r.mode),
-              rows.map((r) => r.speed),
-              rows.map((r) => r.load),
-            ],
-          );
-        } else {
-          await this.deps.prisma.statusSample.createMany({ data: rows });
-        }
-        this.bump("samples_written", batch.size);
+        });
+      }
+      let written = 0;
+      try {
+        for (; written < rows.length; written += SAMPLE_WRITE_CHUNK) await this.writeSamples(rows.slice(written, written + SAMPLE_WRITE_CHUNK));
+        this.bump("samples_written", rows.length);
       } catch (error) {
-        this.deps.log.error({ err: error, samples: batch.size }, "status samples not written");
+        // History waits for the database within a bound; the oldest samples are dropped first, and counted.
+        const kept = rows.slice(written);
+        const over = Math.max(0, kept.length - this.limits.sampleBacklogMax);
+        if (over > 0) this.bump("samples_dropped", over);
+        this.sampleBacklog = kept.slice(over);
+        this.bump("samples_written", Math.min(written, rows.length));
+        this.deps.log.error({ err: error, samples: kept.length, dropped: over }, "status samples not written; retrying");
       }
     });
     return this.flushing;
+  }
+
+  private async writeSamples(rows: SampleRow[]): Promise<void> {
+    if (this.deps.raw) {
+      await this.deps.raw.query(
+        `INSERT INTO "status_samples" ("deviceId","elevatorId","at","seq","floor","dir","door","moving","passengers","inDoorZone","mode","speed","load")
+         SELECT * FROM unnest($1::text[], $2::int[], $3::text[]::timestamp(3)[], $4::int[], $5::int[], $6::text[], $7::text[],
+                              $8::boolean[], $9::boolean[], $10::boolean[], $11::text[], $12::float8[], $13::float8[])`,
+        [
+          rows.map((r) => r.deviceId),
+          rows.map((r) => r.elevatorId),
+          // timestamp(3) holds UTC wall time, as Prisma writes it.
+          rows.map((r) => r.at.toISOString().replace("T", " ").replace("Z", "")),
+          rows.map((r) => r.seq),
+          rows.map((r) => r.floor),
+          rows.map((r) => r.dir),
+          rows.map((r) => r.door),
+          rows.map((r) => r.moving),
+          rows.map((r) => r.passengers),
+          rows.map((r) => r.inDoorZone),
+          rows.map((r) => r.mode),
+          rows.map((r) => r.speed),
+          rows.map((r) => r.load),
+        ],
+      );
+    } else {
+      await this.deps.prisma.statusSample.createMany({ data: rows });
+    }
   }
 }

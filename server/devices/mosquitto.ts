@@ -72,6 +72,8 @@ export function mosquittoConf(options: {
     // docs/protocol.md: payloads at most 4 KiB; the platform also counts oversized ones, so allow a margin.
     // (Mosquitto 2 replaces message_size_limit by max_packet_size.)
     "max_packet_size 65536",
+    // The platform's persistent sessions (MQTT_CLIENT_ID) of a process that never came back are dropped.
+    "persistent_client_expiration 1d",
     "",
   ].join("\n");
 }

@@ -193,11 +193,15 @@ export class Arrival {
       at: now.toISOString(),
     });
     const deadline = { arrivalDeadlineAt: incident.arrivalDeadlineAt.toISOString(), estimatedArrivalAt: estimatedArrivalAt?.toISOString() ?? null };
-    await this.uow.run(async (work) => {
-      await this.repository.appendEvent(work.db, incidentId, { type: phase === "warning" ? "sla_warning" : "sla_breached", actor: SLA_ACTOR, at: now, reason, data: deadline });
-      if (phase === "warning") work.emit("sla.alert", { event: "sla:warning", alert: alert("warning", { tier: null, teamId: null }) });
-      work.emit("incident.changed", { incidentId });
-    });
+    // A retry after a later step failed does not record (or push) the warning or breach a second time.
+    const eventType = phase === "warning" ? "sla_warning" : "sla_breached";
+    if (deadlineId === null || !(await this.repository.escalationRecorded(incidentId, deadlineId, eventType))) {
+      await this.uow.run(async (work) => {
+        await this.repository.appendEvent(work.db, incidentId, { type: eventType, actor: SLA_ACTOR, at: now, reason, data: { ...deadline, deadlineId } });
+        if (phase === "warning") work.emit("sla.alert", { event: "sla:warning", alert: alert("warning", { tier: null, teamId: null }) });
+        work.emit("incident.changed", { incidentId });
+      });
+    }
     const topTier = active.reduce((max, o) => Math.max(max, o.tier), 0);
     const created = await this.offers.dispatchNext(incidentId, { aboveTier: topTier, backup: active.length > 0, reason: `SLA escalation: ${reason}` });
     const offer = created.length ? await this.repository.offer(created[0]!) : null;

@@ -96,7 +96,8 @@ export interface DispatchStore {
   setTeamPosition(tx: DbClient, teamId: number, position: { lat: number; lng: number; at: Date }): Promise<number>;
   lockTeamActiveOffers(tx: DbClient, teamId: number): Promise<number | null>;
   setTeamStatus(tx: DbClient, teamId: number, status: TeamStatus): Promise<void>;
-  escalationRecorded(incidentId: number, deadlineId: number): Promise<boolean>;
+  /** Whether the timeline holds an event of `type` written by the check of this deadline row. */
+  escalationRecorded(incidentId: number, deadlineId: number, type?: "sla_escalated" | "sla_warning" | "sla_breached"): Promise<boolean>;
   insertArrivalDeadlines(tx: DbClient, incidentId: number, due: { arrivalDeadlineAt: Date; warningAt: Date }): Promise<void>;
   cancelOfferTimeout(tx: DbClient, offerId: number, now: Date): Promise<void>;
   cancelIncidentDeadlines(tx: DbClient, incidentId: number, now: Date, kinds: readonly DeadlineKind[]): Promise<void>;
@@ -334,10 +335,10 @@ export class DispatchRepository implements DispatchStore {
   }
 
   /** Whether an escalation was already recorded for this deadline (a redelivered check does nothing). */
-  async escalationRecorded(incidentId: number, deadlineId: number): Promise<boolean> {
+  async escalationRecorded(incidentId: number, deadlineId: number, type: "sla_escalated" | "sla_warning" | "sla_breached" = "sla_escalated"): Promise<boolean> {
     const rows = (await this.prisma.$queryRaw`
       SELECT 1 FROM incident_events
-      WHERE "incidentId" = ${incidentId}::int AND type = 'sla_escalated' AND (data->>'deadlineId')::int = ${deadlineId}::int
+      WHERE "incidentId" = ${incidentId}::int AND type::text = ${type} AND (data->>'deadlineId')::int = ${deadlineId}::int
       LIMIT 1`) as unknown[];
     return rows.length > 0;
   }

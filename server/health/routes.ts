@@ -1,6 +1,7 @@
 import { Registry, collectDefaultMetrics, Gauge } from "prom-client";
 import type { RequestHandler } from "express";
 import type { MqttClient } from "mqtt";
+import type { BrokerLink } from "../platform/mqtt.ts";
 import type { ApiRouter } from "../platform/http.ts";
 
 import type { Database } from "../platform/db/index.ts";
@@ -14,7 +15,7 @@ import { healthView, type HealthView } from "../contracts/index.ts";
 export interface HealthDeps {
   db: Database;
   config: Config;
-  mqtt: () => MqttClient | null;
+  brokerLinks: () => readonly BrokerLink[];
   realtime: () => Realtime | null;
   ingest: DeviceIngest;
   outbox: { repository: OutboxRepository; relay: OutboxRelay; clock: () => Date };
@@ -32,7 +33,8 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthView> {
   } catch {
     latencyMs = null;
   }
-  const brokerOk = deps.mqtt()?.connected ?? false;
+  const links = deps.brokerLinks().map((link) => link.status());
+  const brokerOk = links.length > 0 && links.every((link) => link.state === "connected");
   const backlog = await deps.outbox.repository.backlog(deps.outbox.clock()).catch(() => null);
   // Follow-ups that keep failing, or wait longer than a few polls, mean offers or pushes are late.
   const outboxOk = backlog !== null && backlog.failing === 0 && (backlog.oldestAgeS ?? 0) < OUTBOX_STALE_S;
@@ -49,7 +51,7 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthView> {
     uptimeS: Math.round((Date.now() - deps.startedAt) / 1000),
     version: deps.version,
     database: { ok: latencyMs !== null, kind: deps.config.database.kind, latencyMs },
-    broker: { ok: brokerOk, kind: deps.config.mqtt.kind, url: deps.config.mqtt.url.replace(/\/\/[^@]*@/, "//") },
+    broker: { ok: brokerOk, kind: deps.config.mqtt.kind, url: deps.config.mqtt.url.replace(/\/\/[^@]*@/, "//"), links },
     realtime: { clients: realtime?.io.engine.clientsCount ?? 0, adapter: realtime?.adapter ?? "memory" },
     ingest: { ...deps.ingest.counters },
     outbox: { pending: backlog?.pending ?? 0, oldestAgeS: backlog?.oldestAgeS ?? null, failing: backlog?.failing ?? 0, ...deps.outbox.relay.counters },
@@ -114,6 +116,9 @@ export function registerHealthRoutes(api: ApiRouter, deps: HealthDeps): RequestH
       this.set({ figure: "ingested_per_s" }, view.ingestedPerS);
       this.set({ figure: "unacked_alarms" }, view.unackedAlarms);
       this.set({ figure: "oldest_unacked_alarm_s" }, view.oldestUnackedAlarmS ?? 0);
+      this.set({ figure: "pending_alarm_stores" }, view.pendingAlarmStores);
+      this.set({ figure: "sample_backlog" }, view.writeBacklog.samples);
+      this.set({ figure: "presence_backlog" }, view.writeBacklog.presence);
       this.set({ figure: "degraded" }, view.degradedReasons.length > 0 ? 1 : 0);
     },
   });
@@ -128,6 +133,22 @@ export function registerHealthRoutes(api: ApiRouter, deps: HealthDeps): RequestH
     },
   });
   void shed;
+  const brokerLink = new Gauge({
+    name: "lift96333_broker_link",
+    help: "The platform's broker connections: up (1/0), reconnections since start, failed attempts since last up, seconds in the current state",
+    labelNames: ["link", "figure"],
+    registers: [registry],
+    collect() {
+      const now = Date.now();
+      for (const link of deps.brokerLinks().map((l) => l.status())) {
+        this.set({ link: link.name, figure: "up" }, link.state === "connected" ? 1 : 0);
+        this.set({ link: link.name, figure: "reconnects" }, link.reconnects);
+        this.set({ link: link.name, figure: "failed_attempts" }, link.failedAttempts);
+        this.set({ link: link.name, figure: "state_age_s" }, Math.round((now - Date.parse(link.since)) / 1000));
+      }
+    },
+  });
+  void brokerLink;
   registry.registerMetric(deps.ingest.timing.ack);
   registry.registerMetric(deps.ingest.timing.push);
   return async (_req, res) => {

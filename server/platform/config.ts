@@ -16,6 +16,8 @@ export const envSchema = z.object({
   MQTT_PORT: port.default(1883),
   MQTT_USERNAME: z.string().optional(),
   MQTT_PASSWORD: z.string().optional(),
+  // A stable client id lets an external broker keep the platform's session (subscriptions, queued alarms) across reconnects and restarts; one per server process.
+  MQTT_CLIENT_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
   MQTT_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("lift96333"),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -42,6 +44,8 @@ export const envSchema = z.object({
   ARRIVAL_RADIUS_M: z.coerce.number().int().min(10).max(10_000).default(300),
   SLA_WARNING_LEAD_S: z.coerce.number().int().min(0).max(7200).default(600),
   SLA_TICK_MS: z.coerce.number().int().min(20).max(60_000).default(1000),
+  // A follow-up (deadline check, next offer) failing this many times in a row is escalated to the centre; it keeps being retried.
+  OUTBOX_ESCALATE_AFTER: z.coerce.number().int().min(1).max(1000).default(5),
   // --- end dispatch engine and SLA ---
   STATUS_FLUSH_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   CLIENT_DIR: z.string().default("dist/client"),
@@ -84,6 +88,11 @@ export const envSchema = z.object({
   METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN needs at least 16 characters").optional(),
   METRICS_PORT: port.optional(),
   METRICS_HOST: z.string().default("127.0.0.1"),
+  // What waits for the database during an outage (alarms are never dropped: beyond the bound they are not acknowledged).
+  ALARM_PENDING_PER_DEVICE: z.coerce.number().int().min(1).max(10_000).default(20),
+  ALARM_PENDING_MAX: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  SAMPLE_BACKLOG_MAX: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
+  PRESENCE_BACKLOG_MAX: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
 });
 
 export interface Config {
@@ -92,7 +101,7 @@ export interface Config {
   database: DatabaseTarget;
   mqtt:
     | { kind: "embedded"; port: number; url: string; tlsPort: number | null; tlsOnly: boolean }
-    | { kind: "external"; url: string; username?: string; password?: string; shareGroup: string; caFile: string | null };
+    | { kind: "external"; url: string; username?: string; password?: string; shareGroup: string; caFile: string | null; clientId: string | null };
   /** Certificate and key files: HTTPS for the API and console, MQTT over TLS on the embedded broker. */
   tls: { certFile: string; keyFile: string } | null;
   /** Express's `trust proxy`: whose X-Forwarded-* headers give the scheme, host and client address. */
@@ -121,6 +130,8 @@ export interface Config {
     arrivalRadiusM: number;
   };
   sla: { warningLeadS: number; tickMs: number };
+  /** Failed attempts of one follow-up before it is escalated to the centre (and again after as many more). */
+  outboxEscalateAfter: number;
   statusFlushMs: number;
   clientDir: string;
   telephonySecret: string | null;
@@ -128,7 +139,7 @@ export interface Config {
   /** Heartbeat timeout, live fan-out period, flapping policy. */
   iot: { offlineAfterS: number; liveFanoutMs: number; flapCycles: number; flapWindowS: number };
   /** Per-device status limit, status backlog bound, status read per event-loop turn, alarm lateness. */
-  edge: { statusRatePerS: number; statusBurst: number; statusQueueMax: number; turnBudget: number; sliceMs: number; alarmLateMs: number };
+  edge: { statusRatePerS: number; statusBurst: number; statusQueueMax: number; turnBudget: number; sliceMs: number; alarmLateMs: number; alarmPendingPerDevice: number; alarmPendingMax: number; sampleBacklogMax: number; presenceBacklogMax: number };
   /** Failed sign-ins per client address per minute; the first admin from the environment (once). */
   auth: { loginFailuresPerIp: number; firstAdmin: { username: string; password: string } | null };
   /** /metrics: a bearer token on the main port, and/or a listener of its own (an internal port). */
@@ -159,7 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     database,
     mqtt: e.MQTT_URL
-      ? { kind: "external", url: e.MQTT_URL, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, shareGroup: e.MQTT_SHARE_GROUP, caFile: e.MQTT_CA ?? null }
+      ? { kind: "external", url: e.MQTT_URL, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, shareGroup: e.MQTT_SHARE_GROUP, caFile: e.MQTT_CA ?? null, clientId: e.MQTT_CLIENT_ID ?? null }
       : {
           kind: "embedded",
           port: e.MQTT_PORT,
@@ -195,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       arrivalRadiusM: e.ARRIVAL_RADIUS_M,
     },
     sla: { warningLeadS: e.SLA_WARNING_LEAD_S, tickMs: e.SLA_TICK_MS },
+    outboxEscalateAfter: e.OUTBOX_ESCALATE_AFTER,
     statusFlushMs: e.STATUS_FLUSH_MS,
     clientDir: e.CLIENT_DIR,
     telephonySecret: e.TELEPHONY_SECRET ?? null,
@@ -217,6 +229,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       turnBudget: e.STATUS_TURN_BUDGET,
       sliceMs: e.STATUS_SLICE_MS,
       alarmLateMs: e.ALARM_ACK_LATE_MS,
+      alarmPendingPerDevice: e.ALARM_PENDING_PER_DEVICE,
+      alarmPendingMax: e.ALARM_PENDING_MAX,
+      sampleBacklogMax: e.SAMPLE_BACKLOG_MAX,
+      presenceBacklogMax: e.PRESENCE_BACKLOG_MAX,
     },
     auth: {
       loginFailuresPerIp: e.LOGIN_FAILURES_PER_IP,

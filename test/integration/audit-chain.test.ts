@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { startTestPlatform } from "../support/platform.ts";
@@ -50,4 +53,50 @@ describe("audit chain", () => {
       await database.drop();
     }
   }, 60_000);
+
+  it("detects the newest rows deleted, against a checkpoint kept outside the database", async () => {
+    const database = await createTestDatabase();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "audit-checkpoint-"));
+    const checkpointFile = path.join(dir, "checkpoint.json");
+    const verify = () =>
+      run("npx", ["tsx", "server/audit/verify-cli.ts", "--checkpoint", checkpointFile], { env: { ...process.env, DATABASE_URL: database.url } }).then(
+        (r) => ({ code: 0, out: r.stdout }),
+        (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
+      );
+    try {
+      let platform = await startTestPlatform({}, { database });
+      try {
+        await login(platform.baseUrl, "dispatcher");
+        await login(platform.baseUrl, "admin");
+      } finally {
+        await platform.stop();
+      }
+      // First run: intact, and the newest row is kept as the checkpoint.
+      expect(await verify()).toMatchObject({ code: 0 });
+      const checkpoint = JSON.parse(fs.readFileSync(checkpointFile, "utf8")) as { id: number };
+
+      platform = await startTestPlatform({}, { database });
+      try {
+        await login(platform.baseUrl, "supervisor");
+        // Cutting the newest rows off leaves a chain that still links up: only the checkpoint shows it.
+        await platform.db.raw.exec(
+          `ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change;
+           DELETE FROM audit_log WHERE id >= ${checkpoint.id};
+           ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change;`,
+        );
+        expect(await verifyAuditChain(createAuditRepository(platform.db.prisma))).toMatchObject({ ok: true });
+        const caught = await verifyAuditChain(createAuditRepository(platform.db.prisma), JSON.parse(fs.readFileSync(checkpointFile, "utf8")));
+        expect(caught).toMatchObject({ ok: false, brokenAt: checkpoint.id });
+        expect(caught.message).toMatch(/audit rows deleted/);
+      } finally {
+        await platform.stop();
+      }
+      const cli = await verify();
+      expect(cli.code).toBe(1);
+      expect(cli.out).toMatch(/audit rows deleted: row \d+ of the checkpoint is gone/);
+    } finally {
+      await database.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -21,7 +21,8 @@ function templateKey(): string {
   return hash.digest("hex").slice(0, 12);
 }
 
-async function seedTemplate(url: string) {
+/** Migrates a database and loads the test dataset into it (a template, or a test's own cluster). */
+export async function seedTestDatabase(url: string) {
   const db = openDatabase(url.startsWith("pglite:") ? { kind: "pglite", dataDir: url.slice(7) } : { kind: "postgres", url }, {
     poolSize: 2,
   });
@@ -49,7 +50,7 @@ export async function prepareTemplates(): Promise<{
     fs.rmSync(pgliteTemplateDir, { recursive: true, force: true });
     const building = `${pgliteTemplateDir}.building-${process.pid}`;
     fs.rmSync(building, { recursive: true, force: true });
-    await seedTemplate(`pglite:${building}`);
+    await seedTestDatabase(`pglite:${building}`);
     fs.writeFileSync(path.join(building, "READY"), key);
     try {
       fs.renameSync(building, pgliteTemplateDir);
@@ -72,7 +73,7 @@ export async function prepareTemplates(): Promise<{
         const building = `${postgresTemplate}_b${process.pid}`;
         await admin.query(`DROP DATABASE IF EXISTS "${building}"`);
         await admin.query(`CREATE DATABASE "${building}"`);
-        await seedTemplate(adminUrl(serverUrl, building));
+        await seedTestDatabase(adminUrl(serverUrl, building));
         try {
           await admin.query(`ALTER DATABASE "${building}" RENAME TO "${postgresTemplate}"`);
         } catch (error) {

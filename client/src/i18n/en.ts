@@ -46,6 +46,7 @@ const en: Resources = {
       estimate_misses_deadline: "estimated arrival after the deadline",
       deadline_missed: "arrival deadline missed",
       no_team_available: "no team available",
+      follow_up_failing: "an automatic step keeps failing: handle by hand",
     },
   },
   filters: {

@@ -44,6 +44,7 @@ const zhCN = {
       estimate_misses_deadline: "预计到场晚于时限",
       deadline_missed: "已超过到场时限",
       no_team_available: "无可派队伍",
+      follow_up_failing: "自动处置步骤反复失败，请人工处理",
     },
   },
   filters: {

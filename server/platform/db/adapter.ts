@@ -62,7 +62,9 @@ export function openDatabase(target: DatabaseTarget, options: { poolSize?: numbe
     const db = openPGlite(target.dataDir);
     return { factory: new PrismaPGlite(db) as unknown as PrismaPg, raw: pgliteRaw(db) };
   }
-  const pool = new pg.Pool({ connectionString: target.url, max: options.poolSize ?? 10 });
+  // A database host that does not answer fails a query in seconds (then retried by its caller) instead of
+  // holding alarms, follow-ups and health checks for the operating system's TCP timeout.
+  const pool = new pg.Pool({ connectionString: target.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on("error", () => {});
   return { factory: new PrismaPg(pool), raw: postgresRaw(pool) };

@@ -17,6 +17,8 @@ export interface Database {
 
 export class DatabaseUnavailableError extends Error {}
 
+const PING_TIMEOUT_MS = 2_000;
+
 /** Opens the database, proves it answers, and brings its schema up to date. */
 export async function connectDatabase(target: DatabaseTarget): Promise<Database & { migrationsApplied: string[] }> {
   const opened = openDatabase(target);
@@ -37,7 +39,12 @@ export async function connectDatabase(target: DatabaseTarget): Promise<Database 
     migrationsApplied,
     async ping() {
       const started = performance.now();
-      await opened.raw.query("SELECT 1");
+      let timer: NodeJS.Timeout | undefined;
+      // Health must answer while the database hangs: a ping slower than this counts as unreachable.
+      await Promise.race([
+        opened.raw.query("SELECT 1"),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new DatabaseUnavailableError("database ping timed out")), PING_TIMEOUT_MS))),
+      ]).finally(() => clearTimeout(timer));
       return performance.now() - started;
     },
     async close() {

@@ -10,7 +10,16 @@ export interface RelayOptions {
   /** Only this process can reach the database (embedded PGlite): claims left at start are a dead process's. */
   exclusive: boolean;
   clock: () => Date;
+  /**
+   * A row whose handlers failed this many times in a row is handed to `onStuck` (and again after each
+   * further as many failures): a person takes over what the machine keeps failing at, while the row is
+   * still retried.
+   */
+  escalateAfterAttempts?: number;
+  onStuck?: (message: OutboxMessage, reason: string) => void | Promise<void>;
 }
+
+export const DEFAULT_ESCALATE_AFTER_ATTEMPTS = 5;
 
 /** Backoff after the n-th failed attempt: 0.5 s doubling, at most a minute. A row is never given up. */
 export function retryDelayMs(attempts: number): number {
@@ -67,7 +76,7 @@ export class CommittedQueue {
  * Handlers are idempotent (they read current state), so a repeated delivery changes nothing.
  */
 export class OutboxRelay {
-  readonly counters = { delivered: 0, failed: 0, claimedByPoll: 0 };
+  readonly counters = { delivered: 0, failed: 0, claimedByPoll: 0, escalated: 0 };
   /** Rows this process holds: renewed until delivered or released. */
   private readonly held = new Set<number>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -171,6 +180,15 @@ export class OutboxRelay {
       );
     }
     const reason = failures.map((f) => `${f.handler}: ${(f.error as Error)?.message ?? String(f.error)}`).join("; ");
+    const every = this.options.escalateAfterAttempts ?? DEFAULT_ESCALATE_AFTER_ATTEMPTS;
+    if (this.options.onStuck && message.attempts >= every && message.attempts % every === 0) {
+      this.counters.escalated++;
+      try {
+        await this.options.onStuck(message, reason);
+      } catch (error) {
+        this.log.error({ err: error, outboxId: message.id }, "outbox: escalating a stuck follow-up failed");
+      }
+    }
     try {
       await this.repository.retryLater(message.id, new Date(this.options.clock().getTime() + delayMs), reason);
     } catch (error) {
