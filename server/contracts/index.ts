@@ -11,6 +11,7 @@ import { incidentStatuses } from "./lifecycle.ts";
 export * from "./lifecycle.ts";
 export * from "./intervals.ts";
 export * from "./roles.ts";
+export * from "./field.ts";
 
 export const latLng = { lat: z.number(), lng: z.number() };
 

@@ -167,6 +167,7 @@ const en: Resources = {
     locked: "The account is locked; try again later",
     error: "Sign-in failed; try again",
     rescuerNotice: "This console is for the 96333 centre. Rescuers accept, depart and arrive in the rescue app.",
+    openFieldApp: "Open the rescue app (/field)",
     logout: "Sign out",
   },
   connection: {

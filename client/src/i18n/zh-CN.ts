@@ -165,6 +165,7 @@ const zhCN = {
     locked: "账号已锁定，请稍后再试",
     error: "登录失败，请重试",
     rescuerNotice: "本控制台供 96333 中心使用。救援人员请在救援 App 中接单、出发和到场。",
+    openFieldApp: "打开救援 App（/field）",
     logout: "退出",
   },
   connection: {
