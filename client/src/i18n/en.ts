@@ -305,6 +305,10 @@ const en: Resources = {
     actionsTitle: "Actions",
     timelineTitle: "Timeline",
     timelineEmpty: "Nothing recorded yet",
+    delayed: "sent late · {{delay}}",
+    delayedTitle: "Recorded on a phone while offline and sent on reconnection; the time is when it happened",
+    showPhoto: "Show photo",
+    photoFailed: "Photo failed to load",
     timelineFailed: "Could not load the timeline: {{error}}",
     callsTitle: "Calls",
     callRang: "rang {{time}}",
@@ -343,6 +347,7 @@ const en: Resources = {
       follow_up: "Follow-up call",
       note: "Note",
       counts: "Counts updated",
+      photo: "Scene photo",
     },
     serverReason: {
       noTeamAvailable: "No team available",

@@ -303,6 +303,10 @@ const zhCN = {
     actionsTitle: "处置",
     timelineTitle: "处置记录",
     timelineEmpty: "暂无记录",
+    delayed: "补传 · 晚 {{delay}}",
+    delayedTitle: "手机离线时记录，联网后补传；时间为现场发生时间",
+    showPhoto: "查看照片",
+    photoFailed: "照片加载失败",
     timelineFailed: "处置记录加载失败：{{error}}",
     callsTitle: "关联来电",
     callRang: "来电 {{time}}",
@@ -341,6 +345,7 @@ const zhCN = {
       follow_up: "回访",
       note: "备注",
       counts: "人数更新",
+      photo: "现场照片",
     },
     serverReason: {
       noTeamAvailable: "暂无可派队伍",
