@@ -1,5 +1,6 @@
 import i18next from "i18next";
 import { initReactI18next } from "react-i18next";
+import { initialLanguage, rememberLanguage } from "../i18n/language.ts";
 
 const zhCN = {
   title: "96333 救援",
@@ -105,18 +106,6 @@ const en: typeof zhCN = {
   language: "中文",
 };
 
-const storageKey = "lift96333.lang";
-
-function initialLanguage(): string {
-  try {
-    const saved = localStorage.getItem(storageKey);
-    if (saved === "en" || saved === "zh-CN") return saved;
-  } catch {
-    // storage may be disabled: the default language
-  }
-  return "zh-CN";
-}
-
 void i18next.use(initReactI18next).init({
   resources: { "zh-CN": { translation: zhCN }, en: { translation: en } },
   lng: initialLanguage(),
@@ -130,9 +119,5 @@ export function toggleLanguage(): void {
   const next = i18next.language === "en" ? "zh-CN" : "en";
   void i18next.changeLanguage(next);
   document.documentElement.lang = next;
-  try {
-    localStorage.setItem(storageKey, next);
-  } catch {
-    // not remembered: fine
-  }
+  rememberLanguage(next);
 }
