@@ -55,6 +55,9 @@ import { ensureFirstAdmin } from "./auth/first-admin.ts";
 import { DemoSecretsInProductionError, findDemoSecrets } from "./seed/demo-secrets.ts";
 import { metricsGuard } from "./health/metrics-access.ts";
 import { appendAudit } from "./audit/log.ts";
+import { createFieldRepository } from "./field/repository.ts";
+import { defaultFieldOptions, FieldService } from "./field/service.ts";
+import { PHOTO_BODY_LIMIT, PHOTO_UPLOAD_PATH, registerFieldRoutes } from "./field/routes.ts";
 import { registerAuditRoutes } from "./audit/routes.ts";
 
 export const VERSION = "0.1.0";
@@ -252,6 +255,15 @@ export async function startPlatform(config: Config, log: Logger, options: { cloc
     registerMapRoutes(api, { map: repos.map, elevators: repos.elevators, access: repos.auth.access, config, dispatch });
     registerDispatchRoutes(api, { prisma: db.prisma, access: repos.auth.access, dispatch });
     registerAnalyticsRoutes(api, { analytics: repos.analytics, clock, chromiumPath: config.chromiumPath });
+    const fieldRepository = createFieldRepository(db.prisma);
+    registerFieldRoutes(api, {
+      field: new FieldService(fieldRepository, dispatch, repos.incidents, uow, { ...defaultFieldOptions, clock }),
+      repository: fieldRepository,
+      teams: dispatch.teams,
+      access: repos.auth.access,
+      arrivalRadiusM: config.dispatch.arrivalRadiusM,
+      offerTimeoutS: config.offerTimeoutS,
+    });
 
     // Follow-ups of committed changes: what each outbox topic causes, in order.
     // alarm -> push is measured where incident:created leaves for the consoles.
@@ -422,6 +434,8 @@ function mountHttp(app: express.Express, api: ApiRouter, deps: { config: Config;
     }
     next();
   });
+  // Photos from the field app are the one larger JSON body; the parser below leaves a parsed body alone.
+  app.use(PHOTO_UPLOAD_PATH, express.json({ limit: PHOTO_BODY_LIMIT }));
   app.use(express.json({ limit: "100kb" }));
   app.use("/api", sessions.middleware());
   app.get("/api/openapi.json", (_req, res) => void res.json(openApi));
@@ -430,7 +444,20 @@ function mountHttp(app: express.Express, api: ApiRouter, deps: { config: Config;
   app.use("/api", (_req, res) => void res.status(404).json({ error: { id: "not_found", message: "no such API route" } }));
   const clientDir = path.resolve(config.clientDir);
   if (fs.existsSync(path.join(clientDir, "index.html"))) {
-    app.use(express.static(clientDir, { index: "index.html", maxAge: "1h" }));
+    app.use(
+      express.static(clientDir, {
+        index: "index.html",
+        maxAge: "1h",
+        // A phone must learn of a new app version at its next start, not an hour later.
+        setHeaders: (res, file) => {
+          if (/(field-sw|workbox-[\w-]+)\.js$|\.webmanifest$/.test(file)) res.setHeader("Cache-Control", "no-cache");
+        },
+      }),
+    );
+    // The rescuer phone app: a page of its own, installable.
+    if (fs.existsSync(path.join(clientDir, "field.html"))) {
+      app.get(/^\/field(\/.*)?$/, (_req, res) => res.sendFile(path.join(clientDir, "field.html")));
+    }
     app.get(/^\/(?!api\/|socket\.io\/|metrics$).*/, (_req, res) => res.sendFile(path.join(clientDir, "index.html")));
   } else {
     log.warn({ clientDir }, "client not built: run `npm run build:client`; serving the API only");

@@ -12,6 +12,7 @@ export * from "./lifecycle.ts";
 export * from "./intervals.ts";
 export * from "./roles.ts";
 export * from "./errors.ts";
+export * from "./field.ts";
 
 export const latLng = { lat: z.number(), lng: z.number() };
 

@@ -6,12 +6,25 @@ import type { Offers } from "./offers.ts";
 import { ACTIVE_OFFER, type DispatchStore } from "./repository.ts";
 import type { TeamBoard, TeamChange } from "./teams.ts";
 
+/**
+ * When a rescuer's phone did something, as it reported it: `at` on the phone (it may have been offline),
+ * `receivedAt` on the server. The timeline records `at` and keeps `receivedAt` beside it.
+ */
+export interface ReportedTime {
+  at: Date;
+  receivedAt: Date;
+}
+
+/** The data a timeline entry gets from a reported time. */
+export const receivedData = (reported: ReportedTime | undefined) => (reported ? { receivedAt: reported.receivedAt.toISOString() } : {});
+
 interface Answer {
   from: readonly ("offered" | "accepted")[];
   to: "accepted" | "declined" | "expired" | "withdrawn";
   eventType: "offer_accepted" | "offer_declined" | "offer_expired" | "offer_withdrawn";
   actor: Actor;
   reason?: string;
+  reported?: ReportedTime;
 }
 
 interface Answered {
@@ -34,13 +47,13 @@ export class Answers {
     private readonly options: { offerTimeoutS: number; clock: () => Date },
   ) {}
 
-  async accept(offerId: number, actor: Actor): Promise<number> {
-    const done = await this.answer(offerId, { from: ["offered"], to: "accepted", eventType: "offer_accepted", actor });
+  async accept(offerId: number, actor: Actor, reported?: ReportedTime): Promise<number> {
+    const done = await this.answer(offerId, { from: ["offered"], to: "accepted", eventType: "offer_accepted", actor, reported });
     return done!.incidentId;
   }
 
-  async decline(offerId: number, reason: string, actor: Actor): Promise<number> {
-    const done = await this.answer(offerId, { from: ["offered"], to: "declined", eventType: "offer_declined", actor, reason }, "previous team declined");
+  async decline(offerId: number, reason: string, actor: Actor, reported?: ReportedTime): Promise<number> {
+    const done = await this.answer(offerId, { from: ["offered"], to: "declined", eventType: "offer_declined", actor, reason, reported }, "previous team declined");
     crashPoint("offer:declined");
     return done!.incidentId;
   }
@@ -92,7 +105,7 @@ export class Answers {
   private async answerInTx(work: Work, offerId: number, request: Answer, next: string | null): Promise<Answered | null> {
     const offer = await this.repository.offer(offerId, work.db);
     if (!offer) throw errors.notFound(`offer ${offerId}`);
-    const now = this.options.clock();
+    const now = request.reported?.at ?? this.options.clock();
     const incident = await this.repository.lockIncident(work.db, offer.incidentId);
     // Read again under the incident's lock: a concurrent answer of the same offer has committed by now.
     const current = (await this.repository.offer(offerId, work.db))!;
@@ -111,11 +124,11 @@ export class Answers {
       actor: request.actor,
       at: now,
       reason: request.reason,
-      data: { offerId, teamId: current.teamId, tier: current.tier, backup: current.backup },
+      data: { offerId, teamId: current.teamId, tier: current.tier, backup: current.backup, ...receivedData(request.reported) },
     });
     // The incident row is locked and unchanged since it was read: the transitions reuse that read.
     if (request.to === "accepted" && incident?.status === "dispatched") {
-      await this.repository.transition(work.db, offer.incidentId, "accepted", { actor: request.actor, at: now, reason: "team accepted" }, incident);
+      await this.repository.transition(work.db, offer.incidentId, "accepted", { actor: request.actor, at: now, reason: "team accepted", data: request.reported ? receivedData(request.reported) : undefined }, incident);
     }
     if (request.to === "withdrawn" && current.status === "accepted" && (incident?.status === "accepted" || incident?.status === "en_route")) {
       if ((await this.repository.countOffers(work.db, offer.incidentId, ["accepted"])) === 0) {

@@ -9,6 +9,7 @@ import { learnTravelRatio } from "./estimator.ts";
 import { DISPATCHABLE, targetOf, type Offers } from "./offers.ts";
 import { ACTIVE_OFFER, type DispatchIncident, type DispatchStore } from "./repository.ts";
 import type { TeamBoard, TeamChange } from "./teams.ts";
+import { receivedData, type ReportedTime } from "./answers.ts";
 
 const ENDED: readonly IncidentStatus[] = ["released", "closed", "cancelled", "false_alarm"];
 const SLA_ACTOR: Actor = { type: "system", id: "sla" };
@@ -34,18 +35,31 @@ export class Arrival {
   ) {}
 
   /** The accepted team sets off: accepted -> en_route. */
-  async depart(offerId: number, input: { actor: Actor; lat?: number; lng?: number }): Promise<number> {
+  async depart(offerId: number, input: { actor: Actor; lat?: number; lng?: number; reported?: ReportedTime }): Promise<number> {
     return this.uow.run(async (work) => {
       const offer = await this.repository.offer(offerId, work.db);
       if (!offer) throw errors.notFound(`offer ${offerId}`);
-      const now = this.options.clock();
+      const now = input.reported?.at ?? this.options.clock();
       const locked = await this.repository.lockIncident(work.db, offer.incidentId);
       const current = (await this.repository.offer(offerId, work.db))!;
       if (current.status !== "accepted") throw errors.conflict(`offer ${offerId} is ${current.status}; only an accepted offer departs`, { status: current.status }, "offer_state_changed");
       if (locked?.status === "accepted") {
-        await this.repository.transition(work.db, offer.incidentId, "en_route", { actor: input.actor, at: now, lat: input.lat, lng: input.lng, reason: "team departed" }, locked);
+        await this.repository.transition(
+          work.db,
+          offer.incidentId,
+          "en_route",
+          { actor: input.actor, at: now, lat: input.lat, lng: input.lng, reason: "team departed", data: { offerId, teamId: current.teamId, ...receivedData(input.reported) } },
+          locked,
+        );
       } else {
-        await this.repository.appendEvent(work.db, offer.incidentId, { type: "team_departed", actor: input.actor, at: now, lat: input.lat, lng: input.lng, data: { offerId, teamId: current.teamId } });
+        await this.repository.appendEvent(work.db, offer.incidentId, {
+          type: "team_departed",
+          actor: input.actor,
+          at: now,
+          lat: input.lat,
+          lng: input.lng,
+          data: { offerId, teamId: current.teamId, ...receivedData(input.reported) },
+        });
       }
       work.emit("incident.changed", { incidentId: offer.incidentId });
       return offer.incidentId;
@@ -58,7 +72,7 @@ export class Arrival {
    */
   async arrive(
     offerId: number,
-    input: { actor: Actor; lat?: number; lng?: number; confirm?: boolean; reason?: string },
+    input: { actor: Actor; lat?: number; lng?: number; confirm?: boolean; reason?: string; reported?: ReportedTime },
   ): Promise<{ incidentId: number; distanceM: number | null }> {
     const site = await this.repository.siteOfOffer(offerId);
     if (!site) throw errors.notFound(`offer ${offerId}`);
@@ -76,7 +90,7 @@ export class Arrival {
         { distanceM, radiusM },
       );
     }
-    const now = this.options.clock();
+    const now = input.reported?.at ?? this.options.clock();
     const team: TeamChange = await this.uow.run(async (work) => {
       const locked = await this.repository.lockIncident(work.db, site.incidentId);
       const status = locked?.status;
@@ -97,7 +111,7 @@ export class Arrival {
         type: "team_arrived",
         ...at,
         reason: confirmed ? input.reason : undefined,
-        data: { offerId, teamId: current.teamId, distanceM, radiusM, confirmedByDispatcher: confirmed },
+        data: { offerId, teamId: current.teamId, distanceM, radiusM, confirmedByDispatcher: confirmed, ...receivedData(input.reported) },
       });
       await this.repository.cancelIncidentDeadlines(work.db, site.incidentId, now, ["arrival_warning", "arrival"]);
       work.emit("team.changed", { teamId: current.teamId });

@@ -1,6 +1,5 @@
 import { Registry, collectDefaultMetrics, Gauge } from "prom-client";
 import type { RequestHandler } from "express";
-import type { MqttClient } from "mqtt";
 import type { BrokerLink } from "../platform/mqtt.ts";
 import type { ApiRouter } from "../platform/http.ts";
 

@@ -26,6 +26,8 @@ export interface TransitionCommand {
   injuredCount?: number;
   causeClass?: CauseClass;
   causeText?: string;
+  /** Set when `at` came from a phone: the timeline keeps both times and marks a late entry. */
+  receivedAt?: Date;
 }
 
 /** The 409 every refused transition answers with: the current status and the allowed next steps. */
@@ -68,7 +70,7 @@ export async function applyTransition(uow: UnitOfWork, incidentId: number, comma
         reason: command.reason,
         lat: command.lat,
         lng: command.lng,
-        data: details(command),
+        data: details(command, command.receivedAt),
       });
     } catch (error) {
       if (error instanceof InvalidTransitionError) throw transitionConflict(error, incidentId);
@@ -88,8 +90,8 @@ function columns(c: Pick<TransitionCommand, "trappedCount" | "injuredCount" | "c
   };
 }
 
-function details(c: Pick<TransitionCommand, "trappedCount" | "injuredCount" | "causeClass" | "causeText">) {
-  const d = columns(c);
+function details(c: Pick<TransitionCommand, "trappedCount" | "injuredCount" | "causeClass" | "causeText">, receivedAt?: Date) {
+  const d = { ...columns(c), ...(receivedAt ? { receivedAt: receivedAt.toISOString() } : {}) };
   return Object.keys(d).length ? d : undefined;
 }
 
@@ -105,6 +107,8 @@ export interface StepCommand {
   lng?: number;
   trappedCount?: number;
   injuredCount?: number;
+  /** Set when `at` came from a phone (see TransitionCommand). */
+  receivedAt?: Date;
 }
 
 /**
@@ -132,7 +136,7 @@ export async function recordStep(uow: UnitOfWork, incidentId: number, step: Step
       lat: step.lat,
       lng: step.lng,
       reason: step.note,
-      data: { ...(step.outcome ? { outcome: step.outcome } : {}), ...counts },
+      data: { ...(step.outcome ? { outcome: step.outcome } : {}), ...counts, ...(step.receivedAt ? { receivedAt: step.receivedAt.toISOString() } : {}) },
     });
     await setIncidentDetails(tx, incidentId, counts, { bumpVersion: true });
     emit("incident.changed", { incidentId });

@@ -98,6 +98,9 @@ export function NotForRescuers() {
       <div className="login__form">
         <h1>{t("app.title")}</h1>
         <p>{t("login.rescuerNotice")}</p>
+        <a href="/field" className="login__field-link" data-testid="open-field-app">
+          {t("login.openFieldApp")}
+        </a>
         <button type="button" onClick={() => void logout()}>
           {t("login.logout")}
         </button>

@@ -2,21 +2,9 @@ import i18next from "i18next";
 import { initReactI18next } from "react-i18next";
 import en from "./en.ts";
 import zhCN from "./zh-CN.ts";
+import { initialLanguage, rememberLanguage } from "./language.ts";
 
-export const languages = ["zh-CN", "en"] as const;
-export type Language = (typeof languages)[number];
-
-const storageKey = "lift96333.lang";
-
-function initialLanguage(): Language {
-  try {
-    const saved = localStorage.getItem(storageKey);
-    if (saved && (languages as readonly string[]).includes(saved)) return saved as Language;
-  } catch {
-    // storage may be disabled; fall back to the default
-  }
-  return "zh-CN";
-}
+export { languages, type Language } from "./language.ts";
 
 void i18next.use(initReactI18next).init({
   resources: { "zh-CN": { translation: zhCN }, en: { translation: en } },
@@ -33,11 +21,7 @@ function applyLang(lng: string): void {
 applyLang(i18next.language);
 i18next.on("languageChanged", (lng) => {
   applyLang(lng);
-  try {
-    localStorage.setItem(storageKey, lng);
-  } catch {
-    // ignore
-  }
+  rememberLanguage(lng);
 });
 
 export default i18next;

@@ -3,7 +3,8 @@ import { ElevatorSection } from "../elevators/ElevatorCardView.tsx";
 import { useTranslation } from "react-i18next";
 import type { TFunction } from "i18next";
 import type { CallView, IncidentView, TimelineEventView, TeamView } from "../../../server/contracts/index.ts";
-import { causeClasses, computeIntervals, isOpen, type ResponseIntervals } from "../../../server/contracts/index.ts";
+import { causeClasses, computeIntervals, entryDelayS, isOpen, type ResponseIntervals } from "../../../server/contracts/index.ts";
+import { TimelinePhoto } from "./TimelinePhoto.tsx";
 import { api, shortError, type CauseClass, type StepOutcome } from "../api.ts";
 import { useRequest } from "../useRequest.ts";
 import { can, consoleActions, timelineEntries, useConsole } from "../realtime.ts";
@@ -740,6 +741,9 @@ function TimelineItem({
   const outcome = outcomeOf(entry);
   const facts = factsOf(entry);
   const actor = actorLabel(entry, t, teams);
+  // Sent late from a phone that was offline: the entry stands at the time it happened.
+  const delayS = entryDelayS(entry);
+  const photoId = entry.type === "photo" ? Number((entry.data as { photoId?: unknown } | null)?.photoId) || null : null;
   return (
     <li
       className={`timeline__entry timeline__entry--${entry.toStatus ? "status" : entry.type}`}
@@ -771,6 +775,12 @@ function TimelineItem({
           </span>
         )}
         <span className="timeline__actor detail__muted">{actor}</span>
+        {delayS !== null && (
+          <span className="chip chip--late" data-testid="timeline-delayed" title={t("detail.delayedTitle")}>
+            {t("detail.delayed", { delay: formatInterval(delayS) })}
+          </span>
+        )}
+        {photoId !== null && <TimelinePhoto photoId={photoId} t={t} />}
         {entry.reason && <div className="timeline__reason">{reasonText(entry.reason, t)}</div>}
       </div>
     </li>
