@@ -18,6 +18,18 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(config.logLevel);
+  // The Socket.io Redis adapter stores recovery sessions with a command whose failure it never handles:
+  // with Redis gone, a disconnecting socket would end the process. Redis is optional for a running
+  // centre (this process's clients still get every push), so that one failure is logged; any other
+  // unhandled rejection still ends the process, as Node does by default.
+  process.on("unhandledRejection", (reason) => {
+    if (reason instanceof Error && reason.constructor.name === "MaxRetriesPerRequestError") {
+      log.warn({ err: reason.message }, "redis command failed while Redis is unavailable");
+      return;
+    }
+    log.fatal({ err: reason }, "unhandled rejection");
+    process.exit(1);
+  });
   let platform: Platform;
   try {
     platform = await startPlatform(config, log);
