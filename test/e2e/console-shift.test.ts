@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { consoleSuite } from "../support/console-suite.ts";
 import { sendTelephony } from "../support/clients.ts";
-import { browserSkipReason, openConsole, screenshotPath } from "../support/browser.ts";
+import { browserSkipReason, openConsole, screenshotPath, showOperations } from "../support/browser.ts";
 
 const skip = browserSkipReason();
 const SECRET = "e2e-shift-telephony-secret";
@@ -101,6 +101,7 @@ describe.skipIf(skip)("console through a shift in Chromium", () => {
   it("a supervisor opening an incident sees its deadline and its deadline state", async () => {
     const page = await openConsole(suite.browser, suite.platform.baseUrl, "supervisor");
     try {
+      await showOperations(page);
       const incident = await suite.platform.db.prisma.incident.findFirstOrThrow({ orderBy: { id: "asc" } });
       await page.locator(`[data-testid="incident-item"][data-incident-code="${incident.code}"]`).click();
       const deadline = page.locator('[data-testid="supervision-deadline"]');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { startTestPlatform, type TestPlatform } from "../support/platform.ts";
 import { connectDemoDevice } from "../support/clients.ts";
-import { browserSkipReason, launchChromium, openConsole, screenshotPath } from "../support/browser.ts";
+import { browserSkipReason, launchChromium, openConsole, screenshotPath, showOperations } from "../support/browser.ts";
 
 const skip = browserSkipReason();
 
@@ -96,6 +96,8 @@ describe.skipIf(skip)("dispatcher console in Chromium", () => {
     for (const username of ["supervisor", "company1"]) {
       const other = await openConsole(browser, platform.baseUrl, username);
       try {
+        expect(await other.getAttribute('[data-testid="toggle-supervision"]', "data-view")).toBe("supervision");
+        await showOperations(other);
         expect(await other.getAttribute('[data-testid="current-user"]', "data-role")).toBe(username === "company1" ? "company_admin" : "supervisor");
         expect(await other.locator('[data-testid="tab-intake"]').count()).toBe(0);
         const item = other.locator('[data-testid="incident-item"]', { hasText: lift.rescueCode });

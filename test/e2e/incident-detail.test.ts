@@ -78,7 +78,7 @@ describe.skipIf(skip)("incident detail and dispatch board in Chromium", () => {
     await suite.page.fill('[data-testid="counts-trapped"]', "2");
     await suite.page.click('[data-testid="counts-save"]');
     await entries("counts").first().waitFor({ timeout: 10_000 });
-    await expect.poll(() => suite.page.locator(".detail__facts").textContent()).toContain("2 人");
+    await expect.poll(() => suite.page.locator('[data-testid="incident-facts"]').textContent()).toContain("2 人");
 
     const labels = await suite.page.locator('[data-testid="timeline-entry"] .timeline__label').allTextContents();
     for (const label of ["接报", "派单", "接单", "出发", "到场", "解困", "回拨安抚", "备注", "人数更新"]) expect(labels).toContain(label);

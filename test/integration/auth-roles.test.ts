@@ -91,6 +91,22 @@ describe("accounts, roles and the allow/deny matrix", () => {
     "POST /api/offers/{id}/arrive": "401 400 400 403 403 400",
     "GET /api/health": "200 200 200 200 200 200",
     "POST /api/auth/logout": "401 200 200 200 200 200",
+    "GET /api/analytics/bulletin/{month}": "401 400 403 400 403 400",
+    "GET /api/analytics/call-centre": "401 200 403 200 403 200",
+    "GET /api/analytics/companies": "401 200 403 200 200 200",
+    "GET /api/analytics/figures": "401 200 403 200 200 200",
+    "GET /api/analytics/incidents": "401 200 403 200 200 200",
+    "GET /api/analytics/iot": "401 200 403 200 403 200",
+    "GET /api/analytics/most-trapping": "401 200 403 200 200 200",
+    "GET /api/analytics/red-list": "401 200 403 200 200 200",
+    "GET /api/analytics/repeats": "401 200 403 200 200 200",
+    "GET /api/analytics/trends": "401 200 403 200 200 200",
+    "GET /api/field/me": "401 403 200 403 403 403",
+    "GET /api/incidents/{id}/photos": "401 200 200 200 200 200",
+    "GET /api/photos/{id}": "401 404 404 404 404 404",
+    "POST /api/field/actions": "401 403 400 403 403 403",
+    "POST /api/field/photos": "401 403 400 403 403 403",
+    "POST /api/field/position": "401 403 400 403 403 403",
   };
 
   it("walks every route of the OpenAPI document with every role and with none, asserting each status", { timeout: 240_000 }, async () => {

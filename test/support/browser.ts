@@ -56,3 +56,12 @@ export async function openConsole(browser: Browser, baseUrl: string, username = 
   await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor({ timeout: 15_000 });
   return page;
 }
+
+/** Supervisors and company admins land on the supervision screen: the operations view is one click away. */
+export async function showOperations(page: Page): Promise<void> {
+  const toggle = page.locator('[data-testid="toggle-supervision"]');
+  if ((await toggle.count()) && (await toggle.getAttribute("data-view")) === "supervision") {
+    await toggle.click();
+    await page.locator('[data-testid="toggle-supervision"][data-view="operations"]').waitFor({ timeout: 5000 });
+  }
+}

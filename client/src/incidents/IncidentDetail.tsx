@@ -125,7 +125,7 @@ function DetailHeader({ incident }: { incident: IncidentView }) {
       <div className="detail__site" title={t("detail.site")}>
         {elevator.siteName} · {elevator.unitNo}
       </div>
-      <dl className="detail__facts">
+      <dl className="detail__facts" data-testid="incident-facts">
         <Fact label={t("detail.rescueCode")}>
           <strong className="mono">{elevator.rescueCode}</strong>
         </Fact>
