@@ -1,7 +1,8 @@
 import pg from "pg";
 import { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { DatabaseTarget } from "../platform/db/target.ts";
+import crypto from "node:crypto";
+import { describeTarget, type DatabaseTarget } from "../platform/db/target.ts";
 
 /**
  * Failed sign-ins per client address, counted where every server process sees the same figure: Redis
@@ -39,7 +40,10 @@ export function createLoginLimits(options: LoginLimitOptions): LoginLimits {
   if (options.redisUrl) {
     const redis = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 3000 });
     redis.on("error", () => {}); // the insurance limiter answers while Redis is away
-    limiter = new RateLimiterRedis({ ...base, storeClient: redis, insuranceLimiter: insurance });
+    // One deployment's processes share a database; several deployments (or test servers) may share one
+    // Redis. Counting per database keeps their limits apart.
+    const deployment = crypto.createHash("sha256").update(describeTarget(options.database)).digest("hex").slice(0, 12);
+    limiter = new RateLimiterRedis({ ...base, keyPrefix: `${KEY_PREFIX}:${deployment}`, storeClient: redis, insuranceLimiter: insurance });
     close = async () => void redis.disconnect();
     store = "redis";
   } else if (options.database.kind === "postgres") {

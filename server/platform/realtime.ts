@@ -91,6 +91,7 @@ export const SESSION_RECHECK_MS = 500;
  */
 export async function startRealtime(server: http.Server, options: { redisUrl: string | null; log: Logger; sessions: Sessions }): Promise<Realtime> {
   let redis: Redis | null = null;
+  const adapterClients: Redis[] = [];
   if (options.redisUrl) {
     redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3, connectTimeout: 3000 });
     redis.on("error", (error) => options.log.warn({ err: error.message }, "redis connection problem"));
@@ -104,6 +105,14 @@ export async function startRealtime(server: http.Server, options: { redisUrl: st
     // The adapter's own connections are duplicates of this one: a lazy duplicate is connected with a
     // connect() whose failure (Redis gone in that moment) nobody catches; an eager one reconnects by itself.
     redis.options.lazyConnect = false;
+    // The adapter's own connections, to let them finish connecting and subscribing before a close: one
+    // closed mid-handshake fails a command the adapter never handles (seen when the start fails early).
+    const duplicate = redis.duplicate.bind(redis);
+    redis.duplicate = (...args: Parameters<Redis["duplicate"]>) => {
+      const client = duplicate(...args);
+      adapterClients.push(client);
+      return client;
+    };
   }
   const io: RealtimeServer = new Server(server, {
     // skipMiddlewares false: a recovering socket passes the session check below like a new one, so a
@@ -183,8 +192,19 @@ export async function startRealtime(server: http.Server, options: { redisUrl: st
     adapter: redis ? "redis" : "memory",
     async close() {
       clearInterval(recheck);
+      await Promise.all(
+        adapterClients.map((client) =>
+          client.status === "ready" || client.status === "end"
+            ? client.ping().catch(() => undefined)
+            : new Promise<void>((resolve) => {
+                client.once("ready", () => void client.ping().catch(() => undefined).finally(resolve)).once("end", resolve);
+                setTimeout(resolve, 2000).unref();
+              }),
+        ),
+      );
       await io.close();
-      redis?.disconnect();
+      // quit lets the adapter's last commands (its close notice) finish instead of failing them unhandled.
+      await redis?.quit().catch(() => redis?.disconnect());
     },
   };
 }
